@@ -1,0 +1,325 @@
+//! Trusted keys: loading OpenPGP key files in the shapes found in the wild,
+//! the built-in Red Hat keyring, and the list of fingerprints a caller
+//! accepts.
+
+use openpgp::cert::CertParser;
+use openpgp::parse::Parse;
+use openpgp::{Cert, Fingerprint};
+use sequoia_openpgp as openpgp;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Red Hat's release key 2 (`567E347A…FD431D51`), the key OpenShift
+/// releases and Red Hat registry content are signed with.
+pub const REDHAT_RELEASE_KEY_2: &str = "567E347AD0044ADE55BA8A5F199E2F91FD431D51";
+/// Red Hat's beta key 2 (`B08B659E…F21541EB`), also in the CVO keyring.
+pub const REDHAT_BETA_KEY_2: &str = "B08B659EE86AF623BC90E8DB938A80CAF21541EB";
+
+const BUILTIN: &[(&str, &[u8])] = &[
+    (
+        "built-in Red Hat release key 2",
+        include_bytes!("../fixtures/redhat-keys/redhat-release-key-2_FD431D51_sha256-selfsig.gpg"),
+    ),
+    (
+        "built-in Red Hat beta key 2",
+        include_bytes!("../fixtures/redhat-keys/redhat-beta-key-2_F21541EB_sha256-selfsig.gpg"),
+    ),
+];
+
+/// Key files larger than this are refused: real keyrings are kilobytes.
+pub const MAX_KEY_FILE: u64 = 16 * 1024 * 1024;
+
+/// A key file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyringError {
+    #[error("cannot read key file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {path} is larger than {MAX_KEY_FILE} bytes")]
+    TooLarge { path: PathBuf },
+    #[error("key file {name} holds no usable OpenPGP certificate{}", detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    NoCertificates {
+        name: String,
+        detail: Option<String>,
+    },
+}
+
+/// A set of certificates, merged by primary fingerprint.
+#[derive(Debug, Clone, Default)]
+pub struct Keyring {
+    certs: BTreeMap<Fingerprint, Cert>,
+    warnings: Vec<String>,
+    sources: Vec<String>,
+}
+
+impl Keyring {
+    /// Red Hat's release key 2 and beta key 2, embedded in the binary.
+    pub fn redhat() -> Keyring {
+        let mut k = Keyring::default();
+        for (name, bytes) in BUILTIN {
+            k.add_bytes(name, bytes)
+                .expect("the built-in keys are valid certificates");
+        }
+        k
+    }
+
+    /// Loads every certificate of every file.
+    pub fn from_files<P: AsRef<Path>>(paths: &[P]) -> Result<Keyring, KeyringError> {
+        let mut k = Keyring::default();
+        for p in paths {
+            k.add_file(p.as_ref())?;
+        }
+        Ok(k)
+    }
+
+    /// Adds the certificates of a key file (binary, armored, armored with
+    /// a text preamble, several armor blocks, or a keyring).
+    pub fn add_file(&mut self, path: &Path) -> Result<(), KeyringError> {
+        let io = |source| KeyringError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > MAX_KEY_FILE {
+            return Err(KeyringError::TooLarge {
+                path: path.to_path_buf(),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        self.add_bytes(&path.display().to_string(), &bytes)
+    }
+
+    /// Adds the certificates in `bytes`; `name` is used in messages.
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<(), KeyringError> {
+        let mut added = 0;
+        let mut last_error = None;
+        for chunk in key_chunks(bytes) {
+            let parser = match CertParser::from_bytes(chunk) {
+                Ok(p) => p,
+                Err(e) => {
+                    last_error = Some(e.to_string());
+                    continue;
+                }
+            };
+            for cert in parser {
+                match cert {
+                    Ok(cert) => {
+                        added += 1;
+                        self.insert(cert);
+                    }
+                    Err(e) => {
+                        // Unknown key versions and damaged certs in a
+                        // keyring must not make its other keys unusable.
+                        self.warnings
+                            .push(format!("skipped a certificate in {name}: {e}"));
+                        last_error = Some(e.to_string());
+                    }
+                }
+            }
+        }
+        if added == 0 {
+            return Err(KeyringError::NoCertificates {
+                name: name.to_string(),
+                detail: last_error,
+            });
+        }
+        self.sources.push(name.to_string());
+        Ok(())
+    }
+
+    fn insert(&mut self, cert: Cert) {
+        let fpr = cert.fingerprint();
+        let merged = match self.certs.remove(&fpr) {
+            Some(old) => old.merge_public(cert.clone()).unwrap_or(cert),
+            None => cert,
+        };
+        self.certs.insert(fpr, merged);
+    }
+
+    pub fn certs(&self) -> impl Iterator<Item = &Cert> {
+        self.certs.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
+    /// Problems met while loading that did not stop it.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Where the keys came from (file names, or the built-in names).
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// The primary fingerprints, for `any`.
+    pub fn primary_fingerprints(&self) -> impl Iterator<Item = &Fingerprint> {
+        self.certs.keys()
+    }
+}
+
+/// Splits a key file into the pieces sequoia parses one at a time: each
+/// armor block of an armored file (ignoring text around them, as in the
+/// `fd431d51.txt` style and RHEL's two-block RPM-GPG-KEY file), or the
+/// whole file when it is binary.
+fn key_chunks(bytes: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"-----BEGIN PGP ";
+    const END: &[u8] = b"-----END PGP ";
+    let mut chunks = Vec::new();
+    let mut rest = bytes;
+    while let Some(start) = find(rest, BEGIN) {
+        let from = &rest[start..];
+        let Some(end) = find(from, END) else {
+            chunks.push(from);
+            break;
+        };
+        let after_end = &from[end + END.len()..];
+        let line_end = after_end
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(after_end.len(), |p| p + 1);
+        let total = end + END.len() + line_end;
+        chunks.push(&from[..total]);
+        rest = &from[total..];
+    }
+    if chunks.is_empty() {
+        chunks.push(bytes);
+    }
+    chunks
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Which signing keys a caller accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// Every primary key of the keyring (and so its signing subkeys).
+    Any,
+    /// These fingerprints: a primary accepts its signing subkeys too.
+    Fingerprints(Vec<Fingerprint>),
+}
+
+/// A KEY-FINGERPRINTS argument that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FingerprintError {
+    #[error(
+        "no key fingerprints given: name one or more 40-hex fingerprints, comma-separated, or \"any\""
+    )]
+    Empty,
+    #[error(
+        "{0:?} is a key ID, not a fingerprint: a full 40-hex fingerprint is needed (gpg --fingerprint shows it)"
+    )]
+    KeyId(String),
+    #[error("{0:?} is not a fingerprint: a full 40-hex fingerprint is needed")]
+    Malformed(String),
+}
+
+impl Accepted {
+    /// Parses `any` or a comma-separated list of fingerprints; case and
+    /// spaces within a fingerprint do not matter.
+    pub fn parse(s: &str) -> Result<Accepted, FingerprintError> {
+        if s.trim().eq_ignore_ascii_case("any") {
+            return Ok(Accepted::Any);
+        }
+        if s.trim().is_empty() {
+            return Err(FingerprintError::Empty);
+        }
+        let mut list = Vec::new();
+        for item in s.split(',') {
+            let compact: String = item.chars().filter(|c| !c.is_whitespace()).collect();
+            let hex = compact.strip_prefix("0x").unwrap_or(&compact);
+            let is_hex = !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit());
+            match hex.len() {
+                40 | 64 if is_hex => list.push(
+                    hex.parse::<Fingerprint>()
+                        .map_err(|_| FingerprintError::Malformed(item.trim().to_string()))?,
+                ),
+                8 | 16 if is_hex => return Err(FingerprintError::KeyId(item.trim().to_string())),
+                _ => return Err(FingerprintError::Malformed(item.trim().to_string())),
+            }
+        }
+        Ok(Accepted::Fingerprints(list))
+    }
+
+    /// Whether a signature by `signing_key`, whose primary is `primary`,
+    /// is acceptable.
+    pub fn accepts(
+        &self,
+        keyring: &Keyring,
+        primary: &Fingerprint,
+        signing_key: &Fingerprint,
+    ) -> bool {
+        match self {
+            Accepted::Any => keyring.certs.contains_key(primary),
+            Accepted::Fingerprints(list) => list.iter().any(|f| f == primary || f == signing_key),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_keyring_has_both_red_hat_keys() {
+        let k = Keyring::redhat();
+        let fprs: Vec<String> = k.primary_fingerprints().map(|f| f.to_hex()).collect();
+        assert!(fprs.contains(&REDHAT_RELEASE_KEY_2.to_string()));
+        assert!(fprs.contains(&REDHAT_BETA_KEY_2.to_string()));
+        assert_eq!(k.len(), 2);
+    }
+
+    #[test]
+    fn fingerprint_lists() {
+        assert_eq!(Accepted::parse("any").unwrap(), Accepted::Any);
+        let spaced = "567E 347A D004 4ADE 55BA  8A5F 199E 2F91 FD43 1D51";
+        let lower = REDHAT_RELEASE_KEY_2.to_lowercase();
+        for s in [spaced, lower.as_str()] {
+            assert_eq!(
+                Accepted::parse(s).unwrap(),
+                Accepted::Fingerprints(vec![REDHAT_RELEASE_KEY_2.parse().unwrap()])
+            );
+        }
+        assert!(matches!(
+            Accepted::parse("E932F44B23E8DD43"),
+            Err(FingerprintError::KeyId(_))
+        ));
+        assert!(matches!(
+            Accepted::parse("xyz"),
+            Err(FingerprintError::Malformed(_))
+        ));
+        assert!(matches!(Accepted::parse(""), Err(FingerprintError::Empty)));
+        assert!(matches!(
+            Accepted::parse(&format!("{REDHAT_RELEASE_KEY_2},")),
+            Err(FingerprintError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn armor_blocks_are_split_and_preamble_ignored() {
+        let text = b"pub 4096R\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nA\n-----END PGP PUBLIC KEY BLOCK-----\nmid\n-----BEGIN PGP PUBLIC KEY BLOCK-----\nB\n-----END PGP PUBLIC KEY BLOCK-----\n";
+        let chunks = key_chunks(text);
+        assert_eq!(chunks.len(), 2);
+        assert!(chunks[0].starts_with(b"-----BEGIN") && chunks[1].ends_with(b"BLOCK-----\n"));
+        assert_eq!(key_chunks(b"\x99\x01").len(), 1);
+    }
+
+    #[test]
+    fn garbage_is_not_a_keyring() {
+        let mut k = Keyring::default();
+        assert!(matches!(
+            k.add_bytes("junk", b"hello"),
+            Err(KeyringError::NoCertificates { .. })
+        ));
+    }
+}
