@@ -1,6 +1,8 @@
 //! The `relsig` command: parses the command line, calls the library, and
 //! maps outcomes to exit codes (0 verified, 1 rejected, 2 could not check).
 
+mod cmd;
+
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use relsig::verify::{self, Report};
@@ -77,6 +79,15 @@ enum Command {
         /// The manifest file.
         manifest: PathBuf,
     },
+    /// Verify images end to end: manifest from the registry, signatures
+    /// from the release mirror, a lookaside store, a directory or a ConfigMap.
+    Verify(cmd::verify::VerifyArgs),
+    /// Download the signatures of an image and keep only those that verify,
+    /// as a mirror-layout directory or a ConfigMap for disconnected clusters.
+    Fetch(cmd::verify::FetchArgs),
+    /// Node trust policy (policy.json + registries.d): check, lint, render
+    /// as a MachineConfig, or start from Red Hat's.
+    Policy(cmd::policy::PolicyArgs),
     /// Show what a signature file claims, WITHOUT verifying it: identity,
     /// digest, creator, issuer key and packet facts.
     #[command(
@@ -127,6 +138,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Verify(args) => cmd::verify::run_verify(args),
+        Command::Fetch(args) => cmd::verify::run_fetch(args),
+        Command::Policy(args) => cmd::policy::run(args),
         Command::StandaloneVerify {
             manifest,
             reference,
