@@ -31,6 +31,7 @@
 //! `ParseNormalizedNamed` applies: only `sha256`, `sha384` and `sha512`,
 //! with exactly the right number of lower-case hex digits.
 
+use crate::digest::DigestError;
 use std::fmt;
 use std::str::FromStr;
 
@@ -440,17 +441,13 @@ fn is_well_formed_digest(digest: &str) -> bool {
 /// go-digest's validation of a well-formed digest: a supported algorithm
 /// and exactly its length in lower-case hex.
 fn check_digest_content(digest: &str, input: impl Fn() -> String) -> Result<(), ReferenceError> {
-    let (algorithm, hex) = digest.split_once(':').unwrap_or((digest, ""));
-    let expected_len = match algorithm {
-        "sha256" => 64,
-        "sha384" => 96,
-        "sha512" => 128,
-        _ => return Err(ReferenceError::UnsupportedDigestAlgorithm { input: input() }),
-    };
-    if hex.len() != expected_len || !hex.bytes().all(is_lower_hex) {
-        return Err(ReferenceError::InvalidDigest { input: input() });
+    match crate::digest::Digest::parse(digest) {
+        Ok(_) => Ok(()),
+        Err(DigestError::UnsupportedAlgorithm(_)) => {
+            Err(ReferenceError::UnsupportedDigestAlgorithm { input: input() })
+        }
+        Err(_) => Err(ReferenceError::InvalidDigest { input: input() }),
     }
-    Ok(())
 }
 
 #[cfg(test)]
