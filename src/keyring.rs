@@ -2,11 +2,14 @@
 //! the built-in Red Hat keyring, and the list of fingerprints a caller
 //! accepts.
 
+use openpgp::armor::ReaderMode;
 use openpgp::cert::CertParser;
 use openpgp::parse::Parse;
 use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Red Hat's release key 2 (`567E347A…FD431D51`), the key OpenShift
@@ -96,25 +99,36 @@ impl Keyring {
         let mut added = 0;
         let mut last_error = None;
         for chunk in key_chunks(bytes) {
-            let parser = match CertParser::from_bytes(chunk) {
-                Ok(p) => p,
+            let binary = match dearmor(chunk) {
+                Ok(b) => b,
                 Err(e) => {
-                    last_error = Some(e.to_string());
+                    last_error = Some(e);
                     continue;
                 }
             };
-            for cert in parser {
-                match cert {
-                    Ok(cert) => {
-                        added += 1;
-                        self.insert(cert);
-                    }
+            for group in cert_groups(&binary) {
+                let parser = match CertParser::from_bytes(group) {
+                    Ok(p) => p,
                     Err(e) => {
-                        // Unknown key versions and damaged certs in a
-                        // keyring must not make its other keys unusable.
                         self.warnings
-                            .push(format!("skipped a certificate in {name}: {e}"));
+                            .push(format!("skipped unreadable key data in {name}: {e}"));
                         last_error = Some(e.to_string());
+                        continue;
+                    }
+                };
+                for cert in parser {
+                    match cert {
+                        Ok(cert) => {
+                            added += 1;
+                            self.insert(cert);
+                        }
+                        Err(e) => {
+                            // Unknown key versions and damaged certs in a
+                            // keyring must not make its other keys unusable.
+                            self.warnings
+                                .push(format!("skipped a certificate in {name}: {e}"));
+                            last_error = Some(e.to_string());
+                        }
                     }
                 }
             }
@@ -194,6 +208,38 @@ fn key_chunks(bytes: &[u8]) -> Vec<&[u8]> {
         chunks.push(bytes);
     }
     chunks
+}
+
+/// The binary packets of a key file piece (an armor block is decoded).
+fn dearmor(chunk: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    if !chunk.starts_with(b"-----BEGIN PGP ") {
+        return Ok(Cow::Borrowed(chunk));
+    }
+    let mut out = Vec::new();
+    openpgp::armor::Reader::from_bytes(chunk, ReaderMode::Tolerant(None))
+        .read_to_end(&mut out)
+        .map_err(|e| format!("bad ASCII armor: {e}"))?;
+    Ok(Cow::Owned(out))
+}
+
+/// Splits binary packets into one piece per certificate (each starting at
+/// a public- or secret-key packet), so that a certificate sequoia cannot
+/// parse does not stop the ones after it from loading. Bytes that are not
+/// packet-framed stay in the last piece, for sequoia to report.
+fn cert_groups(bytes: &[u8]) -> Vec<&[u8]> {
+    const SECRET_KEY: u8 = 5;
+    const PUBLIC_KEY: u8 = 6;
+    let mut groups = Vec::new();
+    let (mut start, mut pos) = (0, 0);
+    while let Some(f) = crate::pgp::framing(bytes, pos) {
+        if matches!(f.tag, SECRET_KEY | PUBLIC_KEY) && pos > start {
+            groups.push(&bytes[start..pos]);
+            start = pos;
+        }
+        pos = f.end;
+    }
+    groups.push(&bytes[start..]);
+    groups
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -168,6 +168,12 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
     // The structural scan rejects what is not one signed message before
     // any key is looked at, with a reason gpg users recognise.
     let structure = scan_normalized(sig, false)?;
+    // gpg ignores what follows the first message; sequoia's verifier would
+    // reject it, so it is only shown the message itself.
+    let sig = match packets_end(sig, structure.message_packets) {
+        Some(end) if structure.trailing_data => &sig[..end],
+        _ => &sig[..],
+    };
     if structure.encrypted {
         return Err(SignatureError::NotSigned(
             "it is encrypted; a signature is a signed, unencrypted message".into(),
@@ -437,6 +443,10 @@ pub struct Structure {
     pub payload: Vec<u8>,
     /// Whether data after the first message was ignored (as gpg does).
     pub trailing_data: bool,
+    /// How many top-level packets the first message has (when
+    /// `trailing_data`, the rest is ignored).
+    #[serde(skip)]
+    pub message_packets: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -516,69 +526,113 @@ fn reframe(input: &[u8]) -> Option<Vec<u8>> {
     let mut pos = 0;
     let mut changed = false;
     while pos < input.len() {
-        let ctb = input[pos];
-        if ctb & 0x80 == 0 {
-            return None;
-        }
-        pos += 1;
-        if ctb & 0x40 == 0 {
-            // Old format: lengths are never partial; copy as is.
-            let len_bytes = match ctb & 3 {
-                0 => 1,
-                1 => 2,
-                2 => 4,
-                _ => {
-                    out.extend_from_slice(&input[pos - 1..]);
-                    break;
-                }
-            };
-            let len_field = input.get(pos..pos + len_bytes)?;
-            let len = len_field.iter().fold(0usize, |a, b| (a << 8) | *b as usize);
-            let end = pos.checked_add(len_bytes)?.checked_add(len)?;
-            out.extend_from_slice(input.get(pos - 1..end)?);
-            pos = end;
-            continue;
-        }
-        let start = pos - 1;
-        let mut body = Vec::new();
-        let mut partial = false;
-        loop {
-            let first = *input.get(pos)?;
-            let (len, header, more) = match first {
-                0..=191 => (first as usize, 1, false),
-                192..=223 => {
-                    let second = *input.get(pos + 1)? as usize;
-                    ((((first as usize) - 192) << 8) + second + 192, 2, false)
-                }
-                255 => {
-                    let b = input.get(pos + 1..pos + 5)?;
-                    (
-                        u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize,
-                        5,
-                        false,
-                    )
-                }
-                _ => (1usize << (first & 0x1f), 1, true),
-            };
-            let data = input.get(pos + header..pos.checked_add(header)?.checked_add(len)?)?;
-            body.extend_from_slice(data);
-            pos += header + len;
-            partial |= more;
-            if !more {
-                break;
-            }
-        }
-        if partial {
+        let f = framing(input, pos)?;
+        if f.partial {
             changed = true;
-            out.push(ctb);
+            let len: usize = f.body.iter().map(|r| r.len()).sum();
+            out.push(input[pos]);
             out.push(255);
-            out.extend_from_slice(&u32::try_from(body.len()).ok()?.to_be_bytes());
-            out.extend_from_slice(&body);
+            out.extend_from_slice(&u32::try_from(len).ok()?.to_be_bytes());
+            for r in &f.body {
+                out.extend_from_slice(&input[r.clone()]);
+            }
         } else {
-            out.extend_from_slice(&input[start..pos]);
+            out.extend_from_slice(&input[pos..f.end]);
         }
+        pos = f.end;
     }
     changed.then_some(out)
+}
+
+/// How one packet is framed: its tag, where it ends, and the byte ranges
+/// of its body (several when it uses partial body lengths).
+pub(crate) struct Framing {
+    pub tag: u8,
+    pub end: usize,
+    pub body: Vec<std::ops::Range<usize>>,
+    pub partial: bool,
+}
+
+/// The framing of the packet starting at `start`, or `None` when the
+/// bytes there are not a complete packet header and body.
+pub(crate) fn framing(input: &[u8], start: usize) -> Option<Framing> {
+    let ctb = *input.get(start)?;
+    if ctb & 0x80 == 0 {
+        return None;
+    }
+    let mut pos = start + 1;
+    if ctb & 0x40 == 0 {
+        // Old format: lengths are never partial.
+        let tag = (ctb >> 2) & 0x0f;
+        let len_bytes = match ctb & 3 {
+            0 => 1,
+            1 => 2,
+            2 => 4,
+            _ => {
+                // Indeterminate: the packet runs to the end of the input.
+                return Some(Framing {
+                    tag,
+                    end: input.len(),
+                    body: std::iter::once(pos..input.len()).collect(),
+                    partial: false,
+                });
+            }
+        };
+        let len_field = input.get(pos..pos + len_bytes)?;
+        let len = len_field.iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+        pos += len_bytes;
+        let end = pos.checked_add(len).filter(|&e| e <= input.len())?;
+        return Some(Framing {
+            tag,
+            end,
+            body: std::iter::once(pos..end).collect(),
+            partial: false,
+        });
+    }
+    let mut body = Vec::new();
+    let mut partial = false;
+    loop {
+        let first = *input.get(pos)?;
+        let (len, header, more) = match first {
+            0..=191 => (first as usize, 1, false),
+            192..=223 => {
+                let second = *input.get(pos + 1)? as usize;
+                ((((first as usize) - 192) << 8) + second + 192, 2, false)
+            }
+            255 => {
+                let b = input.get(pos + 1..pos + 5)?;
+                (
+                    u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize,
+                    5,
+                    false,
+                )
+            }
+            _ => (1usize << (first & 0x1f), 1, true),
+        };
+        let from = pos.checked_add(header)?;
+        let to = from.checked_add(len).filter(|&e| e <= input.len())?;
+        body.push(from..to);
+        pos = to;
+        partial |= more;
+        if !more {
+            break;
+        }
+    }
+    Some(Framing {
+        tag: ctb & 0x3f,
+        end: pos,
+        body,
+        partial,
+    })
+}
+
+/// Where the first `packets` top-level packets of `input` end.
+fn packets_end(input: &[u8], packets: usize) -> Option<usize> {
+    let mut pos = 0;
+    for _ in 0..packets {
+        pos = framing(input, pos)?.end;
+    }
+    Some(pos)
 }
 
 fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureError> {
@@ -604,6 +658,9 @@ fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureErro
         if pp.recursion_depth() == 0 && complete(&s) {
             s.trailing_data = true;
             break;
+        }
+        if pp.recursion_depth() == 0 {
+            s.message_packets += 1;
         }
         if let Packet::Literal(_) = pp.packet {
             let mut body = Vec::new();

@@ -283,8 +283,13 @@ pub fn standalone_verify(args: &StandaloneArgs<'_>) -> (Report, Vec<String>) {
         Ok(m) => m,
         Err(e) => return input_error(Reason::IoError, e),
     };
-    let signature = match read_bounded(args.signature, "signature", pgp::MAX_SIGNATURE_SIZE as u64)
-    {
+    // One byte more than the limit, so that an oversized signature is
+    // rejected as `too-large` by the OpenPGP layer, not as an I/O problem.
+    let signature = match read_bounded(
+        args.signature,
+        "signature",
+        pgp::MAX_SIGNATURE_SIZE as u64 + 1,
+    ) {
         Ok(s) => s,
         Err(e) => return input_error(Reason::IoError, e),
     };
