@@ -14,8 +14,8 @@ use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Signer};
 use openpgp::types::{
     CompressionAlgorithm, HashAlgorithm, KeyFlags, ReasonForRevocation, SignatureType,
 };
-use relsig::keyring::{Accepted, Keyring};
-use relsig::verify::{Checks, Image, Reason, check_signature};
+use relsig::keyring::Keyring;
+use relsig::verify::{Image, Reason};
 use sequoia_openpgp as openpgp;
 use std::io::Write as _;
 use std::time::{Duration, SystemTime};
@@ -117,20 +117,13 @@ fn signing_subkey_is_attributed_to_its_primary() {
     }
     // The library says the same.
     let keyring = Keyring::from_files(&[&key]).unwrap();
-    let accepted = Accepted::parse(&sub.to_hex()).unwrap();
-    let expected = relsig::identity::ExpectedIdentity::Exact(
-        relsig::reference::Reference::parse(REFERENCE).unwrap(),
-    );
     let manifest = std::fs::read(&env.manifest).unwrap();
-    let report = check_signature(
+    let report = check_with_library(
         &sig,
         Image::Manifest(&manifest),
-        &Checks {
-            keyring: &keyring,
-            accepted: &accepted,
-            expected: &expected,
-            at: SystemTime::now(),
-        },
+        &keyring,
+        &sub.to_hex(),
+        REFERENCE,
     );
     assert!(report.verified, "{report:?}");
     assert_eq!(report.reason, Reason::Ok);

@@ -161,6 +161,32 @@ impl Env {
     }
 }
 
+/// The library's verdict (`relsig::verify::check_signature`) on `sig`
+/// for `image`, signed by one of `accepted` (as on the command line) in
+/// `keyring`, as `reference`, judged now.
+pub fn check_with_library(
+    sig: &[u8],
+    image: relsig::verify::Image<'_>,
+    keyring: &relsig::keyring::Keyring,
+    accepted: &str,
+    reference: &str,
+) -> relsig::verify::Report {
+    let accepted = relsig::keyring::Accepted::parse(accepted).unwrap();
+    let expected = relsig::identity::ExpectedIdentity::Exact(
+        relsig::reference::Reference::parse(reference).unwrap(),
+    );
+    relsig::verify::check_signature(
+        sig,
+        image,
+        &relsig::verify::Checks {
+            keyring,
+            accepted: &accepted,
+            expected: &expected,
+            at: SystemTime::now(),
+        },
+    )
+}
+
 /// A payload in Red Hat's layout (Python `json.dumps` spacing).
 pub fn payload(digest: &str, reference: &str) -> Vec<u8> {
     format!(
