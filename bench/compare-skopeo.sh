@@ -114,8 +114,12 @@ if [[ "${NO_HYPERFINE:-}" != 1 ]] && command -v hyperfine >/dev/null; then
         awk -F': *' '{ printf "%.2f\n", $2 * 1000 }')
     relsig_ms=${medians[0]}
     skopeo_ms=${medians[1]}
+    # Mean CPU time (user + system, children included) per run: unlike
+    # wall time it hardly moves when other work shares the cores.
+    mapfile -t cpu < <(awk -F': *' '/"user":/ { u = $2 + 0 } /"system":/ { printf "%.2f\n", (u + $2) * 1000 }' "$work/h.json")
 else
     method="shell loop (EPOCHREALTIME or date +%s%N), $runs runs after 3 warm-ups"
+    cpu=()
     relsig_ms=$(median_ms_loop "${relsig_cmd[@]}")
     skopeo_ms=$(median_ms_loop "${skopeo_cmd[@]}")
 fi
@@ -138,6 +142,11 @@ ratio=$(awk -v r="$relsig_ms" -v s="$skopeo_ms" 'BEGIN { printf "%.3f", r / s }'
 speedup=$(awk -v r="$relsig_ms" -v s="$skopeo_ms" 'BEGIN { printf "%.1f", s / r }')
 time_ok=$(awk -v r="$relsig_ms" -v s="$skopeo_ms" 'BEGIN { print (r * 10 <= s) ? "met" : "MISSED" }')
 echo "ratio relsig/skopeo:     $ratio (skopeo takes ${speedup}x as long; target <= 0.100: $time_ok)"
+if ((${#cpu[@]} == 2)); then
+    printf 'CPU time (user+sys):     relsig %.2f ms, skopeo %.2f ms (incl. gpg), ratio %s\n' \
+        "${cpu[0]}" "${cpu[1]}" "$(awk -v r="${cpu[0]}" -v s="${cpu[1]}" 'BEGIN { printf "%.3f", r / s }')"
+fi
+echo "load average:            $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) on $(nproc) cores (wall times of short runs grow with load)"
 
 if [[ -x /usr/bin/time ]]; then
     relsig_kib=$(peak_rss_kib "${relsig_cmd[@]}")
