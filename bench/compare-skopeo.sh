@@ -64,7 +64,8 @@ gpg --batch --quiet --import "$key" 2>/dev/null
 relsig_cmd=("$relsig" standalone-verify "$manifest" "$reference" "$fingerprint" "$signature"
     --public-key-file "$key")
 skopeo_cmd=("$skopeo" standalone-verify "$manifest" "$reference" "$fingerprint" "$signature")
-if "$skopeo" standalone-verify --help 2>&1 | grep -q -- --public-key-file; then
+skopeo_help=$("$skopeo" standalone-verify --help 2>&1 || true)
+if [[ "$skopeo_help" == *--public-key-file* ]]; then
     skopeo_cmd+=(--public-key-file "$key")
 fi
 
