@@ -334,14 +334,14 @@ fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        // io::Error's source() skips the error it wraps; look inside.
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
         {
-            return true;
-        }
-        cur = err.source();
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
     false
 }
@@ -358,7 +358,9 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
             Some((head, _)) => head.to_string(),
             None => msg,
         };
-        if !parts.iter().any(|p| p.contains(&msg)) {
+        // hyper's wrappers add nothing a user can act on.
+        let noise = msg.starts_with("error sending request") || msg.starts_with("client error (");
+        if !noise && !parts.iter().any(|p| p.contains(&msg)) {
             parts.push(msg);
         }
         cur = err.source();
