@@ -3,9 +3,9 @@
 //! accept and reject rule of the OpenPGP layer, each asserting its
 //! `reason`, `verified` and exit code.
 
-mod common;
+mod signing;
 
-use common::*;
+use signing::*;
 use openpgp::cert::prelude::*;
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;

@@ -5,9 +5,9 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
+mod signing;
 
-use common::*;
+use signing::*;
 use openpgp::cert::prelude::*;
 use relsig::keyring::Keyring;
 use relsig::verify::{Image, Reason};

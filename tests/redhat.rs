@@ -3,9 +3,9 @@
 //! packets), plus `digest`, `inspect`, `--version` and usage errors of the
 //! binary.
 
-mod common;
+mod signing;
 
-use common::*;
+use signing::*;
 use relsig::digest::Digest;
 use relsig::keyring::Keyring;
 use relsig::verify::{Image, Reason};

@@ -1,31 +1,209 @@
-//! Helpers shared by the integration tests: running the `relsig` binary,
-//! and making keys and atomic-container-signature messages with sequoia
-//! at test time.
+//! Test helpers: the real CNCF distribution registry (`docker-registry`)
+//! on 127.0.0.1, pushing with skopeo, running the relsig binary with a
+//! bound on its run time, and fixture paths.
 
 #![allow(dead_code)]
 
-use openpgp::cert::prelude::*;
-use openpgp::crypto::KeyPair;
-use openpgp::packet::signature::SignatureBuilder;
-use openpgp::serialize::Serialize as _;
-use openpgp::serialize::stream::{Armorer, Compressor, LiteralWriter, Message, Signer};
-use openpgp::types::{CompressionAlgorithm, HashAlgorithm, KeyFlags, SignatureType};
-use sequoia_openpgp as openpgp;
-use std::ffi::OsStr;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, SystemTime};
+pub mod mirror;
 
-/// The identity generated signatures claim.
-pub const REFERENCE: &str = "quay.io/relsig-test/app:1.0";
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const NOO_DIGEST: &str =
+    "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
+pub const NOO_REPO: &str = "albo/aws-load-balancer-operator-bundle";
+pub const NOO_IDENTITY: &str = "registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1";
+pub const RELEASE_DIGEST: &str =
+    "sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363";
+pub const RELEASE_IDENTITY: &str = "quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64";
+pub const RELEASE_KEY_2: &str = "567E347AD0044ADE55BA8A5F199E2F91FD431D51";
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// The outcome of one `relsig` run.
-#[derive(Debug)]
+pub fn noo_dir() -> PathBuf {
+    fixtures().join("openshift/noo-bundle-image")
+}
+
+pub fn noo_signature(n: usize) -> Vec<u8> {
+    std::fs::read(noo_dir().join(format!("signature-{n}"))).unwrap()
+}
+
+pub fn release_signature() -> Vec<u8> {
+    std::fs::read(fixtures().join("openshift/ocp-4.15.0-x86_64/signature-1")).unwrap()
+}
+
+/// `bytes` with one byte in the middle changed: still OpenPGP-shaped, but
+/// the signature no longer verifies.
+pub fn tampered(bytes: &[u8]) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x55;
+    b
+}
+
+/// `/sha256=<hex>/signature-N`, the mirror layout path.
+pub fn mirror_path(digest: &str, n: usize) -> String {
+    format!("/{}/signature-{n}", digest.replacen(':', "=", 1))
+}
+
+fn require_tool(path: &str) {
+    assert!(
+        Path::new(path).exists(),
+        "{path} is missing: these tests need the Debian packages docker-registry and skopeo (.ci/run installs them)"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for `child` with a bound; kills it and panics past the bound.
+fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `docker-registry` process on 127.0.0.1, killed on drop.
+pub struct Registry {
+    pub addr: String,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry; with `htpasswd`, it requires that user.
+    pub fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        require_tool("/usr/bin/docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = htpasswd {
+            let hash = bcrypt::hash(password, 5).unwrap();
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: relsig-test\n    path: {}\n",
+                file.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let mut registry = Registry { addr, child, dir };
+        registry.wait_ready();
+        registry
+    }
+
+    fn wait_ready(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "docker-registry exited ({status}): {}",
+                    std::fs::read_to_string(self.dir.path().join("registry.log"))
+                        .unwrap_or_default()
+                );
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.addr) {
+                use std::io::{Read, Write};
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let _ = write!(s, "GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr);
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("docker-registry on {} did not start within 20s", self.addr);
+    }
+
+    /// Pushes the `dir:` image at `src` to `repo:tag` with skopeo.
+    pub fn push(&self, src: &Path, repo_and_tag: &str, creds: Option<(&str, &str)>) {
+        require_tool("/usr/bin/skopeo");
+        let policy = self.dir.path().join("policy.json");
+        std::fs::write(
+            &policy,
+            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )
+        .unwrap();
+        let registries_d = self.dir.path().join("registries.d");
+        std::fs::create_dir_all(&registries_d).unwrap();
+        let mut cmd = Command::new("/usr/bin/skopeo");
+        cmd.arg("--policy")
+            .arg(&policy)
+            .arg("--registries.d")
+            .arg(&registries_d)
+            .args(["copy", "--remove-signatures", "--dest-tls-verify=false"]);
+        if let Some((u, p)) = creds {
+            cmd.arg("--dest-creds").arg(format!("{u}:{p}"));
+        }
+        cmd.arg(format!("dir:{}", src.display()))
+            .arg(format!("docker://{}/{repo_and_tag}", self.addr))
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = wait_bounded(
+            cmd.spawn().expect("run skopeo"),
+            Duration::from_secs(120),
+            "skopeo copy",
+        );
+        assert!(
+            out.status.success(),
+            "skopeo copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `127.0.0.1:PORT/<repo>:<tag>`.
+    pub fn image(&self, repo_and_tag: &str) -> String {
+        format!("{}/{repo_and_tag}", self.addr)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One relsig run.
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -33,269 +211,80 @@ pub struct Run {
 }
 
 impl Run {
-    /// stdout parsed as the JSON report.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
-    /// The `reason` field of the JSON report.
-    pub fn reason(&self) -> String {
-        self.json()["reason"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no reason in {self:?}"))
-            .to_string()
-    }
-
-    /// Asserts a JSON run ended with `reason`, `verified` and `code`.
-    #[track_caller]
-    pub fn assert(&self, reason: &str, code: i32) -> &Self {
-        let json = self.json();
-        assert_eq!(json["reason"], reason, "reason: {self:?}");
-        assert_eq!(json["verified"], reason == "ok", "verified: {self:?}");
-        assert_eq!(self.code, code, "exit code: {self:?}");
-        self
+    /// The single image of a JSON report.
+    pub fn image(&self) -> serde_json::Value {
+        let doc = self.json();
+        let images = doc["images"].as_array().expect("images array");
+        assert_eq!(images.len(), 1, "{}", self.stdout);
+        images[0].clone()
     }
 }
 
-/// Runs the `relsig` binary with `args`.
-pub fn relsig<S: AsRef<OsStr>>(args: &[S]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_relsig"))
-        .args(args)
-        .output()
-        .expect("run relsig");
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs relsig with `args` in a clean environment (no auth files, no
+/// proxies), killing it if it runs longer than a minute.
+pub fn relsig(args: &[&str]) -> Run {
+    relsig_env(args, &[])
+}
+
+pub fn relsig_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
+    cmd.args(args)
+        .env("HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "REGISTRY_AUTH_FILE",
+        "XDG_RUNTIME_DIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = wait_bounded(cmd.spawn().unwrap(), Duration::from_secs(60), "relsig");
     Run {
-        code: out.status.code().expect("relsig exited normally"),
+        code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
-/// An RFC 3339 time for `--at`.
-pub fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339()
-}
-
-pub fn days(n: u64) -> Duration {
-    Duration::from_secs(n * 24 * 3600)
-}
-
-/// A temporary directory holding a small manifest, for signatures over it.
-pub struct Env {
-    pub dir: tempfile::TempDir,
-    pub manifest: PathBuf,
-    pub digest: String,
-}
-
-impl Default for Env {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Env {
-    pub fn new() -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let manifest_bytes = br#"{
-   "schemaVersion": 2,
-   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-   "config": {
-      "mediaType": "application/vnd.docker.container.image.v1+json",
-      "size": 2,
-      "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-   },
-   "layers": []
-}
-"#;
-        let manifest = dir.path().join("manifest.json");
-        std::fs::write(&manifest, manifest_bytes).unwrap();
-        let digest = relsig::manifest::digest(manifest_bytes)
-            .unwrap()
-            .to_string();
-        Env {
-            dir,
-            manifest,
-            digest,
-        }
-    }
-
-    /// The payload signing this manifest as [`REFERENCE`].
-    pub fn payload(&self) -> Vec<u8> {
-        payload(&self.digest, REFERENCE)
-    }
-
-    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
-
-    /// Writes the public parts of `certs` as one binary keyring.
-    pub fn key_file(&self, name: &str, certs: &[&Cert]) -> PathBuf {
-        let mut bytes = Vec::new();
-        for c in certs {
-            c.serialize(&mut bytes).unwrap();
-        }
-        self.write(name, &bytes)
-    }
-
-    /// `standalone-verify --output json` of `sig` over the manifest, as
-    /// [`REFERENCE`], with `keys` as key files.
-    pub fn verify(&self, sig: &[u8], fingerprints: &str, keys: &[&Path], extra: &[&str]) -> Run {
-        let sig_path = self.write("signature", sig);
-        let mut args: Vec<&OsStr> = vec![
-            OsStr::new("standalone-verify"),
-            self.manifest.as_os_str(),
-            OsStr::new(REFERENCE),
-            OsStr::new(fingerprints),
-            sig_path.as_os_str(),
-            OsStr::new("--output"),
-            OsStr::new("json"),
-        ];
-        for k in keys {
-            args.push(OsStr::new("--public-key-file"));
-            args.push(k.as_os_str());
-        }
-        args.extend(extra.iter().map(OsStr::new));
-        relsig(&args)
-    }
-}
-
-/// The library's verdict (`relsig::verify::check_signature`) on `sig`
-/// for `image`, signed by one of `accepted` (as on the command line) in
-/// `keyring`, as `reference`, judged now.
-pub fn check_with_library(
-    sig: &[u8],
-    image: relsig::verify::Image<'_>,
-    keyring: &relsig::keyring::Keyring,
-    accepted: &str,
-    reference: &str,
-) -> relsig::verify::Report {
-    let accepted = relsig::keyring::Accepted::parse(accepted).unwrap();
-    let expected = relsig::identity::ExpectedIdentity::Exact(
-        relsig::reference::Reference::parse(reference).unwrap(),
-    );
-    relsig::verify::check_signature(
-        sig,
-        image,
-        &relsig::verify::Checks {
-            keyring,
-            accepted: &accepted,
-            expected: &expected,
-            at: SystemTime::now(),
-        },
+/// A JSON auth file granting `user:password` for `registry`.
+pub fn auth_file(dir: &Path, registry: &str, user: &str, password: &str) -> PathBuf {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let path = dir.join("auth.json");
+    std::fs::write(
+        &path,
+        format!(r#"{{"auths":{{"{registry}":{{"auth":"{auth}"}}}}}}"#),
     )
-}
-
-/// A payload in Red Hat's layout (Python `json.dumps` spacing).
-pub fn payload(digest: &str, reference: &str) -> Vec<u8> {
-    format!(
-        r#"{{"critical": {{"image": {{"docker-manifest-digest": "{digest}"}}, "type": "atomic container signature", "identity": {{"docker-reference": "{reference}"}}}}, "optional": {{"creator": "relsig tests"}}}}"#
-    )
-    .into_bytes()
-}
-
-/// A certificate whose primary key certifies and signs.
-pub fn signing_cert(cs: CipherSuite) -> Cert {
-    CertBuilder::new()
-        .add_userid("relsig test <test@example.org>")
-        .set_cipher_suite(cs)
-        .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
-        .generate()
-        .expect("generate key")
-        .0
-}
-
-/// The primary key's key pair.
-pub fn primary_pair(cert: &Cert) -> KeyPair {
-    cert.primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap()
-}
-
-/// The key pair of the subkey with `fingerprint`.
-pub fn subkey_pair(cert: &Cert, fingerprint: &openpgp::Fingerprint) -> KeyPair {
-    cert.keys()
-        .subkeys()
-        .find(|k| &k.key().fingerprint() == fingerprint)
-        .expect("subkey")
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap()
-}
-
-/// How to build a signed message.
-#[derive(Clone)]
-pub struct Msg {
-    /// `None`: no compression packet.
-    pub compression: Option<CompressionAlgorithm>,
-    pub armor: bool,
-    pub hash: Option<HashAlgorithm>,
-    pub created: Option<SystemTime>,
-    pub template: Option<SignatureBuilder>,
-}
-
-impl Default for Msg {
-    /// Red Hat's shape: ZIP-compressed, binary.
-    fn default() -> Self {
-        Msg {
-            compression: Some(CompressionAlgorithm::Zip),
-            armor: false,
-            hash: None,
-            created: None,
-            template: None,
-        }
-    }
-}
-
-/// `payload` as a message signed by every key in `signers` (none: an
-/// unsigned literal).
-pub fn sign(payload: &[u8], signers: Vec<KeyPair>, opts: &Msg) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        let mut m = Message::new(&mut out);
-        if opts.armor {
-            m = Armorer::new(m)
-                .kind(openpgp::armor::Kind::Message)
-                .build()
-                .unwrap();
-        }
-        if let Some(algo) = opts.compression {
-            m = Compressor::new(m).algo(algo).build().unwrap();
-        }
-        let mut signers = signers.into_iter();
-        if let Some(first) = signers.next() {
-            let template = opts
-                .template
-                .clone()
-                .unwrap_or_else(|| SignatureBuilder::new(SignatureType::Binary));
-            let mut s = Signer::with_template(m, first, template).unwrap();
-            for other in signers {
-                s = s.add_signer(other).unwrap();
-            }
-            if let Some(h) = opts.hash {
-                s = s.hash_algo(h).unwrap();
-            }
-            if let Some(t) = opts.created {
-                s = s.creation_time(t);
-            }
-            m = s.build().unwrap();
-        }
-        let mut lit = LiteralWriter::new(m).build().unwrap();
-        lit.write_all(payload).unwrap();
-        lit.finalize().unwrap();
-    }
-    out
-}
-
-/// Hex fingerprint of a cert's primary key.
-pub fn fpr(cert: &Cert) -> String {
-    cert.fingerprint().to_hex()
+    .unwrap();
+    path
 }
