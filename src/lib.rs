@@ -13,5 +13,6 @@ pub mod keyring;
 pub mod manifest;
 pub mod payload;
 pub mod pgp;
+pub mod policy;
 pub mod reference;
 pub mod verify;
