@@ -457,7 +457,11 @@ fn signed_by(
         })
         .collect();
     if let Some(ok) = res.signatures.iter().find(|s| s.report.verified) {
-        let m = format!("{} ({})", ok.report.message, ok.source);
+        let m = format!(
+            "signature {} is accepted (key {})",
+            ok.source,
+            ok.report.primary_fingerprint.as_deref().unwrap_or("?")
+        );
         return finish(res, Outcome::Accepted, R::SignatureAccepted, m);
     }
     let reasons: Vec<String> = res

@@ -4,6 +4,8 @@
 //! and the key file the policy names.
 
 use super::registries::{FileConfig, Namespace, Scopes};
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where the policy expects Red Hat's keys on a node. RHCOS and RHEL ship
@@ -40,26 +42,58 @@ pub enum InitError {
     Serialise(String),
 }
 
+/// policy.json's shape, with `type` first in each requirement as people
+/// write it.
+#[derive(Serialize)]
+struct PolicyFile<'a> {
+    default: Vec<Req<'a>>,
+    transports: Transports<'a>,
+}
+
+#[derive(Serialize)]
+struct Transports<'a> {
+    docker: BTreeMap<&'a str, Vec<Req<'a>>>,
+    #[serde(rename = "docker-daemon")]
+    docker_daemon: BTreeMap<&'a str, Vec<Req<'a>>>,
+}
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Req<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_path: Option<&'a str>,
+}
+
 /// The files, relative to the output directory: `policy.json`,
 /// `registries.d/<registry>.yaml`, and the key file at its node path
 /// (`etc/pki/rpm-gpg/…`) so that `--root DIR` finds it.
 pub fn redhat_files() -> Result<Vec<(PathBuf, Vec<u8>)>, InitError> {
-    let signed_by = serde_json::json!([{
-        "type": "signedBy",
-        "keyType": "GPGKeys",
-        "keyPath": REDHAT_KEY_NODE_PATH,
-    }]);
-    let mut docker = serde_json::Map::new();
-    for (registry, _) in REDHAT_SIGSTORES {
-        docker.insert(registry.into(), signed_by.clone());
-    }
-    let policy = serde_json::json!({
-        "default": [{"type": "insecureAcceptAnything"}],
-        "transports": {
-            "docker": docker,
-            "docker-daemon": {"": [{"type": "insecureAcceptAnything"}]},
+    let signed_by = vec![Req {
+        kind: "signedBy",
+        key_type: Some("GPGKeys"),
+        key_path: Some(REDHAT_KEY_NODE_PATH),
+    }];
+    let anything = || {
+        vec![Req {
+            kind: "insecureAcceptAnything",
+            key_type: None,
+            key_path: None,
+        }]
+    };
+    let policy = PolicyFile {
+        default: anything(),
+        transports: Transports {
+            docker: REDHAT_SIGSTORES
+                .iter()
+                .map(|(registry, _)| (*registry, signed_by.clone()))
+                .collect(),
+            docker_daemon: [("", anything())].into_iter().collect(),
         },
-    });
+    };
     let mut policy = serde_json::to_vec_pretty(&policy)
         .map_err(|e| InitError::Serialise(format!("policy.json: {e}")))?;
     policy.push(b'\n');
