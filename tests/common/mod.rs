@@ -1,0 +1,290 @@
+//! Test helpers: the real CNCF distribution registry (`docker-registry`)
+//! on 127.0.0.1, pushing with skopeo, running the relsig binary with a
+//! bound on its run time, and fixture paths.
+
+#![allow(dead_code)]
+
+pub mod mirror;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const NOO_DIGEST: &str =
+    "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
+pub const NOO_REPO: &str = "albo/aws-load-balancer-operator-bundle";
+pub const NOO_IDENTITY: &str = "registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1";
+pub const RELEASE_DIGEST: &str =
+    "sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363";
+pub const RELEASE_IDENTITY: &str = "quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64";
+pub const RELEASE_KEY_2: &str = "567E347AD0044ADE55BA8A5F199E2F91FD431D51";
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn noo_dir() -> PathBuf {
+    fixtures().join("openshift/noo-bundle-image")
+}
+
+pub fn noo_signature(n: usize) -> Vec<u8> {
+    std::fs::read(noo_dir().join(format!("signature-{n}"))).unwrap()
+}
+
+pub fn release_signature() -> Vec<u8> {
+    std::fs::read(fixtures().join("openshift/ocp-4.15.0-x86_64/signature-1")).unwrap()
+}
+
+/// `bytes` with one byte in the middle changed: still OpenPGP-shaped, but
+/// the signature no longer verifies.
+pub fn tampered(bytes: &[u8]) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    let mid = b.len() / 2;
+    b[mid] ^= 0x55;
+    b
+}
+
+/// `/sha256=<hex>/signature-N`, the mirror layout path.
+pub fn mirror_path(digest: &str, n: usize) -> String {
+    format!("/{}/signature-{n}", digest.replacen(':', "=", 1))
+}
+
+fn require_tool(path: &str) {
+    assert!(
+        Path::new(path).exists(),
+        "{path} is missing: these tests need the Debian packages docker-registry and skopeo (.ci/run installs them)"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits for `child` with a bound; kills it and panics past the bound.
+fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `docker-registry` process on 127.0.0.1, killed on drop.
+pub struct Registry {
+    pub addr: String,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry; with `htpasswd`, it requires that user.
+    pub fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        require_tool("/usr/bin/docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = htpasswd {
+            let hash = bcrypt::hash(password, 5).unwrap();
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, format!("{user}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: relsig-test\n    path: {}\n",
+                file.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("/usr/bin/docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start docker-registry");
+        let mut registry = Registry { addr, child, dir };
+        registry.wait_ready();
+        registry
+    }
+
+    fn wait_ready(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "docker-registry exited ({status}): {}",
+                    std::fs::read_to_string(self.dir.path().join("registry.log"))
+                        .unwrap_or_default()
+                );
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.addr) {
+                use std::io::{Read, Write};
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let _ = write!(s, "GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr);
+                let mut buf = [0u8; 12];
+                if s.read_exact(&mut buf).is_ok() && buf.starts_with(b"HTTP/1.") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("docker-registry on {} did not start within 20s", self.addr);
+    }
+
+    /// Pushes the `dir:` image at `src` to `repo:tag` with skopeo.
+    pub fn push(&self, src: &Path, repo_and_tag: &str, creds: Option<(&str, &str)>) {
+        require_tool("/usr/bin/skopeo");
+        let policy = self.dir.path().join("policy.json");
+        std::fs::write(
+            &policy,
+            r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )
+        .unwrap();
+        let registries_d = self.dir.path().join("registries.d");
+        std::fs::create_dir_all(&registries_d).unwrap();
+        let mut cmd = Command::new("/usr/bin/skopeo");
+        cmd.arg("--policy")
+            .arg(&policy)
+            .arg("--registries.d")
+            .arg(&registries_d)
+            .args(["copy", "--remove-signatures", "--dest-tls-verify=false"]);
+        if let Some((u, p)) = creds {
+            cmd.arg("--dest-creds").arg(format!("{u}:{p}"));
+        }
+        cmd.arg(format!("dir:{}", src.display()))
+            .arg(format!("docker://{}/{repo_and_tag}", self.addr))
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = wait_bounded(
+            cmd.spawn().expect("run skopeo"),
+            Duration::from_secs(120),
+            "skopeo copy",
+        );
+        assert!(
+            out.status.success(),
+            "skopeo copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `127.0.0.1:PORT/<repo>:<tag>`.
+    pub fn image(&self, repo_and_tag: &str) -> String {
+        format!("{}/{repo_and_tag}", self.addr)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One relsig run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The single image of a JSON report.
+    pub fn image(&self) -> serde_json::Value {
+        let doc = self.json();
+        let images = doc["images"].as_array().expect("images array");
+        assert_eq!(images.len(), 1, "{}", self.stdout);
+        images[0].clone()
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs relsig with `args` in a clean environment (no auth files, no
+/// proxies), killing it if it runs longer than a minute.
+pub fn relsig(args: &[&str]) -> Run {
+    relsig_env(args, &[])
+}
+
+pub fn relsig_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
+    cmd.args(args)
+        .env("HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "REGISTRY_AUTH_FILE",
+        "XDG_RUNTIME_DIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = wait_bounded(cmd.spawn().unwrap(), Duration::from_secs(60), "relsig");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A JSON auth file granting `user:password` for `registry`.
+pub fn auth_file(dir: &Path, registry: &str, user: &str, password: &str) -> PathBuf {
+    use base64::Engine as _;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let path = dir.join("auth.json");
+    std::fs::write(
+        &path,
+        format!(r#"{{"auths":{{"{registry}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    path
+}
