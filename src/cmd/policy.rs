@@ -1,12 +1,18 @@
 //! `relsig policy …`: command-line arguments and output.
 
+use crate::cmd::verify::{ConnectionArgs, SourceArgs};
 use crate::{Output, parse_time};
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use relsig::policy::eval::{self, Decision, EvalOptions, Evidence, Outcome, SignatureInput};
 use relsig::policy::lint::{LintOptions, LintReport};
+use relsig::policy::registries::{BUILTIN_DEFAULT_LOOKASIDE, Lookaside};
 use relsig::policy::render::{self, Role};
 use relsig::policy::{Policy, RegistriesD, init};
+use relsig::reference::Reference;
+use relsig::registry::RegistryClient;
+use relsig::stores::{Location, SignatureSource};
+use relsig::verify::MAX_MANIFEST_SIZE;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -44,7 +50,8 @@ enum PolicyCommand {
     /// wildcards, the docker transport's "" and finally `default`) and
     /// evaluates every requirement of that scope. For `signedBy`, the
     /// signatures come from the lookaside registries.d assigns to IMAGE
-    /// (or from --signature files) and each one's outcome is shown.
+    /// (or from the signature source options) and each one's outcome is
+    /// shown.
     /// Exit 0 accepted, 1 rejected, 2 the policy or input is invalid or
     /// relsig cannot decide (sigstoreSigned, unreadable keys).
     #[command(after_help = CHECK_EXAMPLES)]
@@ -86,9 +93,13 @@ const CHECK_EXAMPLES: &str = "Examples:
   relsig policy check registry.redhat.io/ubi9/ubi:latest \\
       --policy trust/policy.json --registries-d trust/registries.d --root trust
 
-  # Offline, with the manifest and signatures as files:
+  # A mirror registry without TLS, signatures from a local directory:
+  relsig policy check localhost:5000/albo/bundle:0.0.1 --tls-verify=false \\
+      --policy policy.json --signature-dir ./sigs --output json
+
+  # Offline, with the manifest and the signatures of a `dir:` image:
   relsig policy check registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 \\
-      --policy policy.json --manifest manifest.json --signature signature-3 --output json";
+      --policy policy.json --manifest img/manifest.json --signature-dir img";
 
 const LINT_EXAMPLES: &str = "Examples:
   relsig policy lint --policy /etc/containers/policy.json --registries-d /etc/containers/registries.d
@@ -132,12 +143,14 @@ struct CheckArgs {
     #[arg(long = "registries-d", value_name = "DIR")]
     registries_d: Option<PathBuf>,
     /// Use this manifest file (exactly as the registry serves it)
-    /// instead of fetching it from the registry.
+    /// instead of fetching IMAGE's manifest from its registry.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
-    /// Use these signature files instead of the lookaside; repeatable.
-    #[arg(long = "signature", value_name = "FILE")]
-    signatures: Vec<PathBuf>,
+    /// Signature sources that replace the lookaside registries.d assigns.
+    #[command(flatten)]
+    sources: SourceArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
     /// Judge key expiry and revocation at this instant (RFC 3339) instead
     /// of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
@@ -230,7 +243,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<u8> {
         at: a.at.unwrap_or_else(SystemTime::now),
         root: a.files.root.as_deref(),
     };
-    let mut fetch = || gather_evidence(&a, &image, &registries);
+    let mut fetch = || gather_evidence(&a, &image, &registries).map_err(|e| format!("{e:#}"));
     let decision = eval::evaluate(&policy, &image, &opts, &mut fetch);
     match a.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&decision)?),
@@ -239,49 +252,59 @@ fn run_check(a: CheckArgs) -> anyhow::Result<u8> {
     Ok(decision.verdict.exit_code())
 }
 
-/// The manifest and signatures for `signedBy`: from the files given, or
-/// the registry and the lookaside registries.d assigns.
+/// The manifest and signatures for `signedBy`: the manifest from
+/// --manifest or the registry; the signatures from the sources given, else
+/// from the lookaside registries.d assigns to the image (else the built-in
+/// default directory), as containers/image reads them.
 fn gather_evidence(
     a: &CheckArgs,
-    image: &relsig::reference::Reference,
+    image: &Reference,
     registries: &RegistriesD,
-) -> Result<Evidence, String> {
-    let Some(manifest) = &a.manifest else {
-        return Err(
-            "fetching the manifest from the registry is not available in this build; give --manifest FILE"
-                .into(),
-        );
+) -> anyhow::Result<Evidence> {
+    let (http, credentials) = a.connection.client()?;
+    let manifest = match &a.manifest {
+        Some(path) => relsig::verify::read_bounded(path, "manifest", MAX_MANIFEST_SIZE)
+            .map_err(anyhow::Error::msg)?,
+        None => {
+            RegistryClient::new(http.clone(), credentials)
+                .get_manifest(image)?
+                .bytes
+        }
     };
-    let manifest =
-        relsig::verify::read_bounded(manifest, "manifest", relsig::verify::MAX_MANIFEST_SIZE)?;
-    if a.signatures.is_empty() {
-        let searched = registries.lookaside_for(image).map_or_else(
-            || relsig::policy::registries::BUILTIN_DEFAULT_LOOKASIDE.to_string(),
-            |l| l.url,
-        );
-        return Err(format!(
-            "reading signatures from the lookaside {searched} is not available in this build; give --signature FILE"
-        ));
+    let digest = relsig::manifest::digest(&manifest)
+        .with_context(|| format!("cannot compute the digest of the manifest of {image}"))?;
+    let mut sources = a.sources.sources()?;
+    if sources.is_empty() {
+        let lookaside = registries
+            .lookaside_for(image)
+            .unwrap_or_else(|| Lookaside {
+                scope: "built-in default".into(),
+                file: None,
+                url: BUILTIN_DEFAULT_LOOKASIDE.into(),
+            });
+        let origin = match &lookaside.file {
+            Some(f) => format!("{} in {}", lookaside.scope, f.display()),
+            None => lookaside.scope.clone(),
+        };
+        let url = lookaside
+            .base_url()
+            .map_err(|e| anyhow::anyhow!("{e} ({origin})"))?;
+        sources.push(SignatureSource::Lookaside(Location::parse(url.as_str())?));
     }
-    let signatures = a
-        .signatures
-        .iter()
-        .map(|p| {
-            let bytes = relsig::verify::read_bounded(
-                p,
-                "signature",
-                relsig::pgp::MAX_SIGNATURE_SIZE as u64,
-            )?;
-            Ok(SignatureInput {
-                source: p.display().to_string(),
-                bytes,
-            })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let mut signatures = Vec::new();
+    for source in &sources {
+        for s in source.signatures(&http, Some(image), &digest)? {
+            signatures.push(SignatureInput {
+                source: s.source,
+                bytes: s.bytes,
+            });
+        }
+    }
+    let searched: Vec<String> = sources.iter().map(ToString::to_string).collect();
     Ok(Evidence {
         manifest,
         signatures,
-        searched: "the --signature files".into(),
+        searched: searched.join(", "),
     })
 }
 

@@ -428,7 +428,8 @@ fn signed_by(
             }
         },
     };
-    res.expected_identity = Some(expected.to_string());
+    // References never contain quotes; Display quotes them for prose.
+    res.expected_identity = Some(expected.to_string().replace('"', ""));
 
     let evidence = match evidence.get() {
         Ok(e) => e,
