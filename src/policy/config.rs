@@ -195,7 +195,7 @@ impl Policy {
         (policy, p.errors)
     }
 
-    /// The docker requirements for `scope` ("" is the transport default).
+    /// The docker transport's scopes ("" is its default) and their requirements.
     pub fn docker_scopes(&self) -> impl Iterator<Item = (&String, &Vec<Requirement>)> {
         self.transports.get("docker").into_iter().flatten()
     }

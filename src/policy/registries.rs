@@ -282,13 +282,23 @@ fn line_of(text: &str, keys: &[&str]) -> Option<usize> {
     Some(from + 1)
 }
 
+/// The names in `dir`, sorted: containers/image reads them in directory
+/// order, which only matters for which file a duplicate is blamed on.
+pub(crate) fn sorted_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<Vec<String>>>()?;
+    names.sort();
+    Ok(names)
+}
+
 fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
     let mut config = RegistriesD::default();
     let mut fatal = Vec::new();
     let mut lint = Vec::new();
     let shown = dir.display().to_string();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+    let names = match sorted_names(dir) {
+        Ok(n) => n,
         Err(e) => {
             fatal.push(Diagnostic::error(
                 &shown,
@@ -298,11 +308,6 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
             return (config, fatal, lint);
         }
     };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     let mut default_from: Option<PathBuf> = None;
     for name in names {
         let path = dir.join(&name);

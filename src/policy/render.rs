@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Where containers/image reads the files on a node.
 pub const NODE_POLICY_PATH: &str = "/etc/containers/policy.json";
@@ -71,18 +71,17 @@ pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, 
         node_path: NODE_POLICY_PATH.into(),
         contents: read(policy)?,
     }];
-    let entries = std::fs::read_dir(registries_d).map_err(|e| {
+    let names = super::registries::sorted_names(registries_d).map_err(|e| {
         RenderError::Read(format!(
             "cannot read the registries.d directory {}: {e}",
             registries_d.display()
         ))
     })?;
-    let mut names: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    names.sort();
+    let names = names
+        .into_iter()
+        .filter(|n| n.ends_with(".yaml"))
+        .map(|n| registries_d.join(n))
+        .filter(|p| p.is_file());
     for path in names {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         files.push(NodeFile {
