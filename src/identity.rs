@@ -16,6 +16,7 @@ pub enum ExpectedIdentity {
     Repository(Reference),
     /// containers' `matchRepoDigestOrExact`: for a digest reference, any
     /// identity in the same repository; for a tag reference, exactly it.
+    /// A name-only signed identity never matches.
     RepoDigestOrExact(Reference),
 }
 
@@ -28,6 +29,23 @@ pub enum IdentityError {
     Mismatch { signed: String, expected: String },
 }
 
+/// A `remapIdentity` prefix that containers/image refuses when it loads
+/// the policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "prefix {0:?} is not valid: expected a registry host[:port] or host[:port]/repository/path"
+)]
+pub struct PrefixError(pub String);
+
+/// A remapped image reference that is not a valid, canonical reference,
+/// so that no signature can match it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("remapping {from:?} gives {to:?}, which is not a canonical docker reference")]
+pub struct RemapError {
+    pub from: String,
+    pub to: String,
+}
+
 impl ExpectedIdentity {
     /// Checks the identity a signature names; returns it parsed.
     pub fn check(&self, signed: &str) -> Result<Reference, IdentityError> {
@@ -38,11 +56,17 @@ impl ExpectedIdentity {
         let ok = match self {
             ExpectedIdentity::Exact(r) => parsed == *r,
             ExpectedIdentity::Repository(r) => parsed.repository() == r.repository(),
+            // A reference with both a tag and a digest counts as tagged,
+            // as in containers/image.
             ExpectedIdentity::RepoDigestOrExact(r) => {
-                if r.digest().is_some() {
-                    parsed.repository() == r.repository()
-                } else {
+                if parsed.is_name_only() {
+                    false
+                } else if r.tag().is_some() {
                     parsed == *r
+                } else if r.digest().is_some() {
+                    parsed.same_repository(r)
+                } else {
+                    false
                 }
             }
         };
@@ -54,6 +78,52 @@ impl ExpectedIdentity {
                 expected: self.to_string(),
             })
         }
+    }
+
+    /// containers' `remapIdentity`: when the image's repository is `prefix`
+    /// or lies under it, the image reference with `prefix` replaced by
+    /// `signed_prefix`, compared like `matchRepoDigestOrExact`; otherwise
+    /// the image reference itself. The rewritten string must be a
+    /// canonical reference (fully qualified, normalised), as
+    /// containers/image requires.
+    pub fn remapped(
+        image: &Reference,
+        prefix: &str,
+        signed_prefix: &str,
+    ) -> Result<ExpectedIdentity, RemapError> {
+        let name = image.repository();
+        // Only whole path components match: `quay.io/a` covers
+        // `quay.io/a/b` but not `quay.io/ab`.
+        let covered = name == prefix
+            || name
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !covered {
+            return Ok(ExpectedIdentity::RepoDigestOrExact(image.clone()));
+        }
+        let from = image.to_string();
+        let to = format!("{signed_prefix}{}", &from[prefix.len()..]);
+        match Reference::parse(&to) {
+            Ok(r) if r.to_string() == to => Ok(ExpectedIdentity::RepoDigestOrExact(r)),
+            _ => Err(RemapError { from, to }),
+        }
+    }
+}
+
+/// Checks a `remapIdentity` `prefix` or `signedPrefix` as containers/image
+/// does when loading a policy: a registry domain (`host[:port]`), or a
+/// domain followed by a repository path. Short names (`busybox`) pass
+/// this check but never match, as there.
+pub fn validate_remap_prefix(prefix: &str) -> Result<(), PrefixError> {
+    use crate::reference::{is_valid_domain, is_valid_path};
+    let ok = match prefix.split_once('/') {
+        None => is_valid_domain(prefix),
+        Some((domain, path)) => is_valid_domain(domain) && is_valid_path(path),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(PrefixError(prefix.to_string()))
     }
 }
 
@@ -118,5 +188,73 @@ mod tests {
                 .check("quay.io/a/b:2")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn repo_digest_or_exact_follows_containers_image() {
+        let d = "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
+        // A name-only signed identity never matches, even for a digest image.
+        let pinned = ExpectedIdentity::RepoDigestOrExact(r(&format!("quay.io/a/b@{d}")));
+        assert!(matches!(
+            pinned.check("quay.io/a/b"),
+            Err(IdentityError::Mismatch { .. })
+        ));
+        // Tag and digest together: compared as a tagged reference.
+        let both = ExpectedIdentity::RepoDigestOrExact(r(&format!("quay.io/a/b:1@{d}")));
+        assert!(both.check("quay.io/a/b:2").is_err());
+        assert!(both.check(&format!("quay.io/a/b:1@{d}")).is_ok());
+        // A name-only expected reference accepts nothing.
+        let bare = ExpectedIdentity::RepoDigestOrExact(r("quay.io/a/b"));
+        assert!(bare.check("quay.io/a/b").is_err());
+    }
+
+    #[test]
+    fn remap_rewrites_whole_components_only() {
+        let image = r("127.0.0.1:5000/albo/bundle:0.0.1");
+        let e =
+            ExpectedIdentity::remapped(&image, "127.0.0.1:5000/albo", "registry.redhat.io/albo")
+                .unwrap();
+        assert_eq!(
+            e,
+            ExpectedIdentity::RepoDigestOrExact(r("registry.redhat.io/albo/bundle:0.0.1"))
+        );
+        assert!(e.check("registry.redhat.io/albo/bundle:0.0.1").is_ok());
+        assert!(e.check("127.0.0.1:5000/albo/bundle:0.0.1").is_err());
+        // `127.0.0.1:5000/alb` is not a component prefix of `…/albo/…`.
+        let untouched = ExpectedIdentity::remapped(&image, "127.0.0.1:5000/alb", "x.io").unwrap();
+        assert_eq!(
+            untouched,
+            ExpectedIdentity::RepoDigestOrExact(image.clone())
+        );
+        // A short signed prefix gives a non-canonical reference.
+        let err = ExpectedIdentity::remapped(&image, "127.0.0.1:5000", "busybox").unwrap_err();
+        assert_eq!(err.to, "busybox/albo/bundle:0.0.1");
+    }
+
+    #[test]
+    fn remap_prefix_validation() {
+        for ok in [
+            "quay.io",
+            "localhost:5000",
+            "quay.io/a/b",
+            "busybox",
+            "[::1]:5000/a",
+        ] {
+            assert!(validate_remap_prefix(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "quay.io/",
+            "quay.io/A",
+            "quay.io/a:tag",
+            "http://quay.io",
+            "a b",
+        ] {
+            assert_eq!(
+                validate_remap_prefix(bad),
+                Err(PrefixError(bad.to_string())),
+                "{bad}"
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod keyring;
 pub mod manifest;
 pub mod payload;
 pub mod pgp;
+pub mod policy;
 pub mod reference;
 pub mod registry;
 pub mod release;

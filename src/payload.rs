@@ -164,7 +164,7 @@ fn integer(v: &Value) -> Option<i64> {
 
 /// A JSON value whose objects may not repeat a key: serde_json keeps the
 /// last duplicate silently, which would let a payload say two things.
-struct StrictValue(Value);
+pub(crate) struct StrictValue(pub(crate) Value);
 
 impl<'de> Deserialize<'de> for StrictValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -343,7 +343,7 @@ fn is_lower_hex(b: u8) -> bool {
 
 /// `host [':' port]`, host being a domain name (or IPv4 address) or a
 /// bracketed IPv6 address.
-fn is_valid_domain(domain: &str) -> bool {
+pub(crate) fn is_valid_domain(domain: &str) -> bool {
     let port = if let Some(bracketed) = domain.strip_prefix('[') {
         let Some((addr, rest)) = bracketed.split_once(']') else {
             return false;
@@ -386,7 +386,7 @@ fn is_valid_domain_component(c: &str) -> bool {
 }
 
 /// `path-component ['/' path-component]*`.
-fn is_valid_path(path: &str) -> bool {
+pub(crate) fn is_valid_path(path: &str) -> bool {
     path.split('/').all(is_valid_path_component)
 }
 

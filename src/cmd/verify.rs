@@ -61,10 +61,41 @@ pub struct ImageArgs {
     #[arg(long, value_name = "URL", default_value = DEFAULT_GRAPH_URL)]
     pub graph_url: String,
 
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Trusted key file (binary, armored, keyring); repeatable. Replaces
+    /// the built-in Red Hat keys (release key 2, beta key 2).
+    #[arg(long = "keyring", value_name = "FILE")]
+    pub keyrings: Vec<PathBuf>,
+
+    /// Only these keys count: comma-separated 40-hex fingerprints, or `any`
+    /// key of the keyring.
+    #[arg(long, value_name = "FPR,…", default_value = "any")]
+    pub key_fingerprints: String,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    /// Images checked in parallel.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    /// Judge key expiry and revocation at this instant (RFC 3339) instead
+    /// of now.
+    #[arg(long, value_name = "TIME", value_parser = crate::parse_time)]
+    pub at: Option<SystemTime>,
+}
+
+/// Where signatures are read from; shared by `verify`, `fetch` and
+/// `policy check`.
+#[derive(clap::Args, Debug)]
+pub struct SourceArgs {
     /// A signature store in the release mirror layout
     /// URL/sha256=<hex>/signature-N (http, https, file:// or a directory);
-    /// repeatable. Without any signature source, OpenShift's two release
-    /// mirrors are used.
+    /// repeatable. Without any signature source, `verify` and `fetch` use
+    /// OpenShift's two release mirrors.
     #[arg(long = "signature-store", value_name = "URL")]
     pub signature_stores: Vec<String>,
 
@@ -83,17 +114,39 @@ pub struct ImageArgs {
     /// oc-mirror write them); repeatable.
     #[arg(long = "signature-configmap", value_name = "FILE")]
     pub signature_configmaps: Vec<PathBuf>,
+}
 
-    /// Trusted key file (binary, armored, keyring); repeatable. Replaces
-    /// the built-in Red Hat keys (release key 2, beta key 2).
-    #[arg(long = "keyring", value_name = "FILE")]
-    pub keyrings: Vec<PathBuf>,
+impl SourceArgs {
+    /// The sources given, in the order of the options; empty when none is.
+    pub fn sources(&self) -> anyhow::Result<Vec<SignatureSource>> {
+        let mut sources = Vec::new();
+        for s in &self.signature_stores {
+            sources.push(SignatureSource::Mirror(
+                Location::parse(s).context("--signature-store")?,
+            ));
+        }
+        for s in &self.lookasides {
+            sources.push(SignatureSource::Lookaside(
+                Location::parse(s).context("--lookaside")?,
+            ));
+        }
+        for d in &self.signature_dirs {
+            if !d.is_dir() {
+                bail!("--signature-dir {}: not a directory", d.display());
+            }
+            sources.push(SignatureSource::Dir(d.clone()));
+        }
+        for f in &self.signature_configmaps {
+            sources.push(SignatureSource::configmap(f)?);
+        }
+        Ok(sources)
+    }
+}
 
-    /// Only these keys count: comma-separated 40-hex fingerprints, or `any`
-    /// key of the keyring.
-    #[arg(long, value_name = "FPR,…", default_value = "any")]
-    pub key_fingerprints: String,
-
+/// How registries and stores are reached; shared by `verify`, `fetch` and
+/// `policy check`.
+#[derive(clap::Args, Debug)]
+pub struct ConnectionArgs {
     /// Registry credentials file [default: $REGISTRY_AUTH_FILE,
     /// $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json,
     /// ~/.docker/config.json].
@@ -117,16 +170,22 @@ pub struct ImageArgs {
     /// Retries of a request answered with 5xx or a dropped connection.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+}
 
-    /// Images checked in parallel.
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 16,
-          value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub jobs: u16,
-
-    /// Judge key expiry and revocation at this instant (RFC 3339) instead
-    /// of now.
-    #[arg(long, value_name = "TIME", value_parser = crate::parse_time)]
-    pub at: Option<SystemTime>,
+impl ConnectionArgs {
+    /// The HTTP client and registry credentials these options describe.
+    pub fn client(&self) -> anyhow::Result<(HttpClient, Credentials)> {
+        let http = HttpClient::new(HttpOptions {
+            tls_verify: self.tls_verify,
+            ca_files: self.ca_files.clone(),
+            connect_timeout: Duration::from_secs_f64(self.timeout.min(10.0)),
+            timeout: Duration::from_secs_f64(self.timeout),
+            retries: self.retries,
+            ..HttpOptions::default()
+        })?;
+        let credentials = Credentials::load(self.authfile.as_deref())?;
+        Ok((http, credentials))
+    }
 }
 
 /// Arguments of `relsig verify`.
@@ -276,41 +335,14 @@ fn prepare(
     }
     let accepted = Accepted::parse(&args.key_fingerprints).context("--key-fingerprints")?;
 
-    let mut sources = Vec::new();
-    for s in &args.signature_stores {
-        sources.push(SignatureSource::Mirror(
-            Location::parse(s).context("--signature-store")?,
-        ));
-    }
-    for s in &args.lookasides {
-        sources.push(SignatureSource::Lookaside(
-            Location::parse(s).context("--lookaside")?,
-        ));
-    }
-    for d in &args.signature_dirs {
-        if !d.is_dir() {
-            bail!("--signature-dir {}: not a directory", d.display());
-        }
-        sources.push(SignatureSource::Dir(d.clone()));
-    }
-    for f in &args.signature_configmaps {
-        sources.push(SignatureSource::configmap(f)?);
-    }
+    let mut sources = args.sources.sources()?;
     if sources.is_empty() {
         for s in DEFAULT_STORES {
             sources.push(SignatureSource::Mirror(Location::parse(s)?));
         }
     }
 
-    let http = HttpClient::new(HttpOptions {
-        tls_verify: args.tls_verify,
-        ca_files: args.ca_files.clone(),
-        connect_timeout: Duration::from_secs_f64(args.timeout.min(10.0)),
-        timeout: Duration::from_secs_f64(args.timeout),
-        retries: args.retries,
-        ..HttpOptions::default()
-    })?;
-    let credentials = Credentials::load(args.authfile.as_deref())?;
+    let (http, credentials) = args.connection.client()?;
     let settings = Settings {
         keyring,
         accepted,

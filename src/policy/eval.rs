@@ -1,0 +1,479 @@
+//! The decision containers/image makes for pulling one image over the
+//! docker transport: the scope lookup, then every requirement of that
+//! scope, each `signedBy` judged over the image's signatures with the
+//! checks of [`crate::verify::check_signature`].
+
+use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
+use super::{member_path, resolve_key_path};
+use crate::identity::ExpectedIdentity;
+use crate::keyring::{Accepted, Keyring};
+use crate::reference::{Reference, ReferenceError};
+use crate::verify::{self, Checks, Image, Report};
+use serde::Serialize;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// An image argument that the docker transport would refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("image {0:?} has both a tag and a digest; the docker transport takes one or the other")]
+    TagAndDigest(String),
+}
+
+/// Parses an image as the docker transport does: normalised, and
+/// `:latest` added when neither a tag nor a digest is given (the policy
+/// sees the tagged reference).
+pub fn image_reference(s: &str) -> Result<Reference, ImageError> {
+    let r = Reference::parse(s)?;
+    if r.tag().is_some() && r.digest().is_some() {
+        return Err(ImageError::TagAndDigest(s.to_string()));
+    }
+    if r.is_name_only() {
+        return Ok(r.with_tag("latest")?);
+    }
+    Ok(r)
+}
+
+/// One signature to judge, with where it came from (a URL, a file).
+#[derive(Debug, Clone)]
+pub struct SignatureInput {
+    pub source: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What `signedBy` needs: the manifest as served and the signatures.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub manifest: Vec<u8>,
+    pub signatures: Vec<SignatureInput>,
+    /// Where the signatures were looked for, for messages.
+    pub searched: String,
+}
+
+/// The policy's verdict on the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Accepted,
+    Rejected,
+    /// relsig cannot tell what containers/image would decide (an
+    /// unsupported requirement, keys or evidence that could not be read).
+    CannotDecide,
+}
+
+impl Verdict {
+    /// 0 accepted, 1 rejected, 2 could not check.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Accepted => 0,
+            Verdict::Rejected => 1,
+            Verdict::CannotDecide => 2,
+        }
+    }
+}
+
+/// The result of one requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Accepted,
+    Rejected,
+    /// relsig cannot evaluate it (`sigstoreSigned`).
+    Unsupported,
+    /// Keys or evidence could not be read.
+    Error,
+}
+
+/// Why a requirement has its outcome; the kebab-case names are the stable
+/// `reason` values of the JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequirementReason {
+    InsecureAcceptAnything,
+    Reject,
+    SignatureAccepted,
+    NoSignatures,
+    NoAcceptedSignature,
+    KeysUnavailable,
+    UnsupportedKeyType,
+    UnsupportedRequirement,
+    NotImplemented,
+    InvalidRemappedIdentity,
+    FetchFailed,
+}
+
+/// Which part of the policy applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeMatch {
+    pub transport: &'static str,
+    /// The docker scope that matched; `None` when `default` applied.
+    pub scope: Option<String>,
+    /// Its JSON path in policy.json.
+    pub path: String,
+}
+
+/// One signature's outcome under a `signedBy`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureResult {
+    pub source: String,
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+/// One requirement's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementResult {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub result: Outcome,
+    pub reason: RequirementReason,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_identity: Option<String>,
+    /// The identity a signature must name for this image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_identity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signatures_from: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<SignatureResult>,
+}
+
+impl RequirementResult {
+    fn new(req: &Requirement, result: Outcome, reason: RequirementReason, message: String) -> Self {
+        RequirementResult {
+            path: req.path.clone(),
+            kind: req.rule.type_name(),
+            result,
+            reason,
+            message,
+            key_type: None,
+            keys: Vec::new(),
+            signed_identity: None,
+            expected_identity: None,
+            signatures_from: None,
+            signatures: Vec::new(),
+        }
+    }
+}
+
+/// The whole decision for one image.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub image: String,
+    pub verdict: Verdict,
+    pub message: String,
+    pub scope: ScopeMatch,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
+    pub requirements: Vec<RequirementResult>,
+}
+
+/// The requirements that apply to `image`: the docker scope matching its
+/// identity, else the most specific enclosing namespace or wildcard
+/// domain, else the transport's `""`, else `default`.
+pub fn requirements_for<'p>(
+    policy: &'p Policy,
+    image: &Reference,
+) -> (ScopeMatch, &'p [Requirement]) {
+    if let Some(scopes) = policy.transports.get("docker") {
+        let candidates = image
+            .policy_identity()
+            .into_iter()
+            .chain(image.policy_namespaces())
+            .chain(std::iter::once(String::new()));
+        for name in candidates {
+            if let Some(reqs) = scopes.get(&name) {
+                let path = member_path(&member_path("transports", "docker"), &name);
+                let scope = ScopeMatch {
+                    transport: "docker",
+                    scope: Some(name),
+                    path,
+                };
+                return (scope, reqs);
+            }
+        }
+    }
+    let scope = ScopeMatch {
+        transport: "docker",
+        scope: None,
+        path: "default".into(),
+    };
+    (scope, &policy.default)
+}
+
+/// Whether evaluating `reqs` needs the manifest and signatures.
+pub fn needs_evidence(reqs: &[Requirement]) -> bool {
+    reqs.iter()
+        .any(|r| matches!(&r.rule, Rule::SignedBy(s) if s.key_type == KeyType::GpgKeys))
+}
+
+/// How requirements are evaluated.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalOptions<'a> {
+    /// When key validity is judged.
+    pub at: SystemTime,
+    /// Read absolute key paths under this directory (a copy of a node's
+    /// files) instead of from `/`.
+    pub root: Option<&'a Path>,
+}
+
+/// Decides whether `policy` lets `image` be pulled. `fetch` is called at
+/// most once, and only when a `signedBy` requirement needs the manifest
+/// and signatures.
+pub fn evaluate(
+    policy: &Policy,
+    image: &Reference,
+    opts: &EvalOptions<'_>,
+    fetch: &mut dyn FnMut() -> Result<Evidence, String>,
+) -> Decision {
+    let (scope, reqs) = requirements_for(policy, image);
+    let mut evidence = Lazy {
+        fetch,
+        image,
+        fetched: None,
+    };
+    let requirements: Vec<RequirementResult> = reqs
+        .iter()
+        .map(|req| evaluate_requirement(req, image, opts, &mut evidence))
+        .collect();
+    let manifest_digest = evidence
+        .fetched
+        .as_ref()
+        .and_then(|e| e.as_ref().ok())
+        .and_then(|e| crate::manifest::digest(&e.manifest).ok())
+        .map(|d| d.to_string());
+
+    let first = |o: Outcome| requirements.iter().find(|r| r.result == o);
+    let (verdict, message) = if let Some(r) = first(Outcome::Rejected) {
+        (
+            Verdict::Rejected,
+            format!("rejected by {}: {}", r.path, r.message),
+        )
+    } else if let Some(r) = first(Outcome::Error).or_else(|| first(Outcome::Unsupported)) {
+        (
+            Verdict::CannotDecide,
+            format!("cannot decide: {}: {}", r.path, r.message),
+        )
+    } else if requirements.is_empty() {
+        // The parser refuses empty lists; containers/image rejects them too.
+        (
+            Verdict::Rejected,
+            format!("rejected: {} has no requirements", scope.path),
+        )
+    } else {
+        (
+            Verdict::Accepted,
+            format!("accepted: every requirement of {} is satisfied", scope.path),
+        )
+    };
+    Decision {
+        image: image.to_string(),
+        verdict,
+        message,
+        scope,
+        manifest_digest,
+        requirements,
+    }
+}
+
+/// The evidence, fetched on first use.
+struct Lazy<'a> {
+    fetch: &'a mut dyn FnMut() -> Result<Evidence, String>,
+    image: &'a Reference,
+    fetched: Option<Result<Evidence, String>>,
+}
+
+impl Lazy<'_> {
+    fn get(&mut self) -> Result<&Evidence, String> {
+        let (fetch, image) = (&mut self.fetch, self.image);
+        self.fetched
+            .get_or_insert_with(|| fetch().and_then(|e| check_manifest(image, e)))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// containers/image refuses a manifest that does not match the digest of
+/// a digest reference before any policy is evaluated.
+fn check_manifest(image: &Reference, evidence: Evidence) -> Result<Evidence, String> {
+    if let Some(d) = image.digest() {
+        let expected = crate::digest::Digest::parse(d).map_err(|e| e.to_string())?;
+        let ok =
+            crate::manifest::matches(&evidence.manifest, &expected).map_err(|e| e.to_string())?;
+        if !ok {
+            return Err(format!(
+                "the manifest served does not match the digest {d} of the image reference"
+            ));
+        }
+    }
+    Ok(evidence)
+}
+
+fn evaluate_requirement(
+    req: &Requirement,
+    image: &Reference,
+    opts: &EvalOptions<'_>,
+    evidence: &mut Lazy<'_>,
+) -> RequirementResult {
+    use RequirementReason as R;
+    let done = |o, r, m: &str| RequirementResult::new(req, o, r, m.to_string());
+    match &req.rule {
+        Rule::InsecureAcceptAnything => done(
+            Outcome::Accepted,
+            R::InsecureAcceptAnything,
+            "insecureAcceptAnything accepts any image, signed or not",
+        ),
+        Rule::Reject => done(
+            Outcome::Rejected,
+            R::Reject,
+            &format!("the policy rejects {image} outright"),
+        ),
+        Rule::SigstoreSigned => done(
+            Outcome::Unsupported,
+            R::UnsupportedRequirement,
+            "sigstoreSigned (cosign) requirements are not supported by relsig; check this image with podman or skopeo",
+        ),
+        Rule::SignedBaseLayer => done(
+            Outcome::Rejected,
+            R::NotImplemented,
+            "signedBaseLayer is not implemented by containers/image, which rejects every image under it",
+        ),
+        Rule::SignedBy(sb) => signed_by(req, sb, image, opts, evidence),
+    }
+}
+
+fn signed_by(
+    req: &Requirement,
+    sb: &SignedBy,
+    image: &Reference,
+    opts: &EvalOptions<'_>,
+    evidence: &mut Lazy<'_>,
+) -> RequirementResult {
+    use RequirementReason as R;
+    let mut res = RequirementResult::new(req, Outcome::Error, R::KeysUnavailable, String::new());
+    res.key_type = Some(sb.key_type.as_str());
+    res.signed_identity = Some(sb.identity.to_string());
+    let finish = |mut res: RequirementResult, o, r, m: String| {
+        res.result = o;
+        res.reason = r;
+        res.message = m;
+        res
+    };
+    if sb.key_type != KeyType::GpgKeys {
+        let m = format!(
+            "keyType {} is not supported: containers/image does not implement it and rejects every image under this requirement",
+            sb.key_type.as_str()
+        );
+        return finish(res, Outcome::Rejected, R::UnsupportedKeyType, m);
+    }
+
+    let keyring = match &sb.keys {
+        Keys::Data(bytes) => {
+            res.keys = vec![format!("keyData ({} bytes)", bytes.len())];
+            let mut k = Keyring::default();
+            k.add_bytes("keyData", bytes).map(|()| k)
+        }
+        keys => {
+            let paths: Vec<_> = keys
+                .paths()
+                .into_iter()
+                .map(|p| resolve_key_path(p, opts.root))
+                .collect();
+            res.keys = paths.iter().map(|p| p.display().to_string()).collect();
+            Keyring::from_files(&paths)
+        }
+    };
+    let keyring = match keyring {
+        Ok(k) => k,
+        Err(e) => {
+            let hint = if opts.root.is_none() && sb.keys.paths().iter().any(|p| p.starts_with('/'))
+            {
+                " (for a node's policy, --root DIR reads key paths under a copy of the node's files)"
+            } else {
+                ""
+            };
+            return finish(
+                res,
+                Outcome::Error,
+                R::KeysUnavailable,
+                format!("{e}{hint}"),
+            );
+        }
+    };
+
+    let expected = match &sb.identity {
+        SignedIdentity::MatchRepoDigestOrExact => {
+            ExpectedIdentity::RepoDigestOrExact(image.clone())
+        }
+        SignedIdentity::MatchExact => ExpectedIdentity::Exact(image.clone()),
+        SignedIdentity::MatchRepository => ExpectedIdentity::Repository(image.clone()),
+        SignedIdentity::ExactReference(r) => ExpectedIdentity::Exact(r.clone()),
+        SignedIdentity::ExactRepository(r) => ExpectedIdentity::Repository(r.clone()),
+        SignedIdentity::RemapIdentity {
+            prefix,
+            signed_prefix,
+        } => match ExpectedIdentity::remapped(image, prefix, signed_prefix) {
+            Ok(e) => e,
+            Err(e) => {
+                let m = format!("{e}, so no signature can match");
+                return finish(res, Outcome::Rejected, R::InvalidRemappedIdentity, m);
+            }
+        },
+    };
+    // References never contain quotes; Display quotes them for prose.
+    res.expected_identity = Some(expected.to_string().replace('"', ""));
+
+    let evidence = match evidence.get() {
+        Ok(e) => e,
+        Err(e) => return finish(res, Outcome::Error, R::FetchFailed, e),
+    };
+    res.signatures_from = Some(evidence.searched.clone());
+    if evidence.signatures.is_empty() {
+        let m = format!(
+            "a signature was required, but there is none (looked in {})",
+            evidence.searched
+        );
+        return finish(res, Outcome::Rejected, R::NoSignatures, m);
+    }
+    let checks = Checks {
+        keyring: &keyring,
+        accepted: &Accepted::Any,
+        expected: &expected,
+        at: opts.at,
+    };
+    res.signatures = evidence
+        .signatures
+        .iter()
+        .map(|s| SignatureResult {
+            source: s.source.clone(),
+            report: verify::check_signature(&s.bytes, Image::Manifest(&evidence.manifest), &checks),
+        })
+        .collect();
+    if let Some(ok) = res.signatures.iter().find(|s| s.report.verified) {
+        let m = format!(
+            "signature {} is accepted (key {})",
+            ok.source,
+            ok.report.primary_fingerprint.as_deref().unwrap_or("?")
+        );
+        return finish(res, Outcome::Accepted, R::SignatureAccepted, m);
+    }
+    let reasons: Vec<String> = res
+        .signatures
+        .iter()
+        .map(|s| format!("{}: {}", s.source, s.report.message))
+        .collect();
+    let m = format!(
+        "none of the {} signatures was accepted: {}",
+        res.signatures.len(),
+        reasons.join("; ")
+    );
+    finish(res, Outcome::Rejected, R::NoAcceptedSignature, m)
+}

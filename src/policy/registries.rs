@@ -1,0 +1,656 @@
+//! `registries.d`: where containers/image looks for the signatures of an
+//! image. Every `*.yaml` file of the directory is merged (other names are
+//! ignored; a scope defined in two files is an error), and the most
+//! specific `docker` scope with a lookaside wins over `default-docker`.
+
+use super::{Diagnostic, member_path};
+use crate::reference::Reference;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// registries.d files are a few lines; refuse anything absurd.
+pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// Where containers/image reads signatures when registries.d configures
+/// nothing for an image (as root, which CRI-O on a node is).
+pub const BUILTIN_DEFAULT_LOOKASIDE: &str = "file:///var/lib/containers/sigstore";
+
+/// One scope's settings. Unknown fields are kept so that `lint` can point
+/// at them: containers/image ignores them silently.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Namespace {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookaside: Option<String>,
+    #[serde(
+        default,
+        rename = "lookaside-staging",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lookaside_staging: Option<String>,
+    /// The old name of `lookaside`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<String>,
+    /// The old name of `lookaside-staging`.
+    #[serde(
+        default,
+        rename = "sigstore-staging",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sigstore_staging: Option<String>,
+    #[serde(
+        default,
+        rename = "use-sigstore-attachments",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub use_sigstore_attachments: Option<bool>,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+impl Namespace {
+    /// The location signatures are read from: `lookaside`, else its old
+    /// name `sigstore` (the staging locations are for writing only).
+    pub fn read_location(&self) -> Option<&str> {
+        [&self.lookaside, &self.sigstore]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .find(|s| !s.is_empty())
+    }
+}
+
+/// One registries.d file.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct FileConfig {
+    #[serde(
+        default,
+        rename = "default-docker",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub default_docker: Option<Namespace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker: Option<Scopes>,
+    #[serde(flatten, skip_serializing)]
+    pub unknown: BTreeMap<String, serde_yaml_ng::Value>,
+}
+
+/// The `docker` scopes of one file, in file order; a scope repeated in
+/// the same file is an error, as in containers/image's YAML parser.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct Scopes(#[serde(serialize_with = "ordered")] pub Vec<(String, Namespace)>);
+
+fn ordered<S: serde::Serializer>(v: &[(String, Namespace)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, v)| (k, v)))
+}
+
+impl<'de> Deserialize<'de> for Scopes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scopes;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of scopes to lookaside settings")
+            }
+            fn visit_unit<E>(self) -> Result<Scopes, E> {
+                Ok(Scopes::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scopes, A::Error> {
+                let mut out: Vec<(String, Namespace)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: Option<Namespace> = map.next_value()?;
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(format_args!(
+                            "scope {key:?} is defined twice"
+                        )));
+                    }
+                    out.push((key, value.unwrap_or_default()));
+                }
+                Ok(Scopes(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A scope's settings and where they were read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub namespace: Namespace,
+    pub file: PathBuf,
+}
+
+/// The merged configuration of a registries.d directory.
+#[derive(Debug, Clone, Default)]
+pub struct RegistriesD {
+    /// The `*.yaml` files merged, sorted by name.
+    pub files: Vec<PathBuf>,
+    pub default_docker: Option<Entry>,
+    pub docker: BTreeMap<String, Entry>,
+}
+
+/// The lookaside chosen for an image or scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lookaside {
+    /// Which setting applies: `docker["quay.io"]`, `default-docker`, or
+    /// `built-in default`.
+    pub scope: String,
+    /// The registries.d file it comes from (none for the built-in default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    pub url: String,
+}
+
+impl Lookaside {
+    /// The location as a URL containers/image can read from: `file`,
+    /// `http` or `https`.
+    pub fn base_url(&self) -> Result<url::Url, String> {
+        let u = url::Url::parse(&self.url).map_err(|e| {
+            format!(
+                "lookaside {:?} is not an absolute URL ({e}); expected https://…, http://… or file:///…",
+                self.url
+            )
+        })?;
+        match u.scheme() {
+            "file" | "http" | "https" => Ok(u),
+            other => Err(format!(
+                "lookaside {:?} has the unsupported scheme {other:?}; expected https, http or file",
+                self.url
+            )),
+        }
+    }
+}
+
+/// A registries.d directory that containers/image would refuse.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RegistriesError(pub Diagnostic);
+
+impl RegistriesD {
+    /// Loads `dir` as containers/image does; fails where it fails.
+    pub fn load(dir: &Path) -> Result<RegistriesD, RegistriesError> {
+        let (config, fatal, _) = read(dir);
+        match fatal.into_iter().next() {
+            Some(d) => Err(RegistriesError(d)),
+            None => Ok(config),
+        }
+    }
+
+    /// Loads `dir`, returning every problem: those containers/image
+    /// fails on, and those it ignores silently (unknown fields, unusable
+    /// lookaside URLs, ignored `.yml` files).
+    pub fn load_all(dir: &Path) -> (RegistriesD, Vec<Diagnostic>) {
+        let (config, mut fatal, lint) = read(dir);
+        fatal.extend(lint);
+        (config, fatal)
+    }
+
+    /// The lookaside for reading signatures of `image`: its identity,
+    /// then each enclosing namespace, then `default-docker`; a scope
+    /// without a lookaside does not stop the search. `None` when nothing
+    /// is configured (see [`BUILTIN_DEFAULT_LOOKASIDE`]).
+    pub fn lookaside_for(&self, image: &Reference) -> Option<Lookaside> {
+        let chain: Vec<String> = image
+            .policy_identity()
+            .into_iter()
+            .chain(image.policy_namespaces())
+            .collect();
+        self.first_lookaside(&chain)
+    }
+
+    /// The lookaside every image under a policy.json docker `scope` gets,
+    /// if one is configured at that scope or above it.
+    pub fn lookaside_for_scope(&self, scope: &str) -> Option<Lookaside> {
+        self.first_lookaside(&scope_chain(scope))
+    }
+
+    fn first_lookaside(&self, chain: &[String]) -> Option<Lookaside> {
+        chain
+            .iter()
+            .find_map(|name| {
+                let entry = self.docker.get(name)?;
+                Some(Lookaside {
+                    scope: member_path("docker", name),
+                    file: Some(entry.file.clone()),
+                    url: entry.namespace.read_location()?.to_string(),
+                })
+            })
+            .or_else(|| {
+                let entry = self.default_docker.as_ref()?;
+                Some(Lookaside {
+                    scope: "default-docker".into(),
+                    file: Some(entry.file.clone()),
+                    url: entry.namespace.read_location()?.to_string(),
+                })
+            })
+    }
+}
+
+/// The registries.d names that cover every image under a policy scope:
+/// the scope and what encloses it, as [`Reference::policy_namespaces`]
+/// orders them.
+fn scope_chain(scope: &str) -> Vec<String> {
+    if scope.is_empty() {
+        return Vec::new();
+    }
+    if let Some(mut domain) = scope.strip_prefix("*.") {
+        let mut chain = vec![scope.to_string()];
+        while let Some((_, rest)) = domain.split_once('.') {
+            domain = rest;
+            chain.push(format!("*.{domain}"));
+        }
+        return chain;
+    }
+    if !scope.contains('/') {
+        // A bare host: the namespaces of any repository on it, minus
+        // that repository.
+        return match Reference::parse(&format!("{scope}/x")) {
+            Ok(r) => r.policy_namespaces().into_iter().skip(1).collect(),
+            Err(_) => vec![scope.to_string()],
+        };
+    }
+    match Reference::parse(scope) {
+        Ok(r) => r
+            .policy_identity()
+            .into_iter()
+            .chain(r.policy_namespaces())
+            .collect(),
+        Err(_) => vec![scope.to_string()],
+    }
+}
+
+/// The line of the YAML key path `keys` in `text`, found by looking for
+/// each key in turn at the start of a line (after indentation). A hint
+/// for humans: the YAML parser does not report where values are.
+fn line_of(text: &str, keys: &[&str]) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    for key in keys {
+        let forms = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        from += lines[from..].iter().position(|l| {
+            let t = l.trim_start();
+            forms.iter().any(|f| t.starts_with(f.as_str()))
+        })?;
+    }
+    Some(from + 1)
+}
+
+/// The names in `dir`, sorted: containers/image reads them in directory
+/// order, which only matters for which file a duplicate is blamed on.
+pub(crate) fn sorted_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<Vec<String>>>()?;
+    names.sort();
+    Ok(names)
+}
+
+fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let mut config = RegistriesD::default();
+    let mut fatal = Vec::new();
+    let mut lint = Vec::new();
+    let shown = dir.display().to_string();
+    let names = match sorted_names(dir) {
+        Ok(n) => n,
+        Err(e) => {
+            fatal.push(Diagnostic::error(
+                &shown,
+                None,
+                format!("cannot read the registries.d directory: {e}"),
+            ));
+            return (config, fatal, lint);
+        }
+    };
+    let mut default_from: Option<PathBuf> = None;
+    for name in names {
+        let path = dir.join(&name);
+        let file = path.display().to_string();
+        if !name.ends_with(".yaml") {
+            let lower = name.to_ascii_lowercase();
+            if lower.ends_with(".yml") || lower.ends_with(".yaml") {
+                lint.push(Diagnostic::warning(
+                    &file,
+                    None,
+                    "ignored: containers/image reads only files whose names end in \".yaml\"",
+                ));
+            }
+            continue;
+        }
+        let bytes = match crate::verify::read_bounded(&path, "registries.d file", MAX_FILE_SIZE) {
+            Ok(b) => b,
+            Err(e) => {
+                fatal.push(Diagnostic::error(&file, None, e));
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let parsed: FileConfig = match serde_yaml_ng::from_str(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                let line = e.location().map(|l| l.line());
+                let message = e.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(i) => message[..i].to_string(),
+                    None => message,
+                };
+                fatal.push(
+                    Diagnostic::error(&file, None, format!("not valid YAML: {message}"))
+                        .at_line(line),
+                );
+                continue;
+            }
+        };
+        config.files.push(path.clone());
+        for key in parsed.unknown.keys() {
+            lint.push(
+                Diagnostic::error(
+                    &file,
+                    Some(key.clone()),
+                    "unknown field (containers/image ignores it); expected \"docker\" or \"default-docker\"",
+                )
+                .at_line(line_of(&text, &[key])),
+            );
+        }
+        let mut namespaces: Vec<(String, Vec<&str>, &Namespace)> = Vec::new();
+        if let Some(ns) = &parsed.default_docker {
+            namespaces.push(("default-docker".into(), vec!["default-docker"], ns));
+            match &default_from {
+                Some(first) => fatal.push(
+                    Diagnostic::error(
+                        &file,
+                        Some("default-docker".into()),
+                        format!("defined both in {} and here", first.display()),
+                    )
+                    .at_line(line_of(&text, &["default-docker"])),
+                ),
+                None => {
+                    default_from = Some(path.clone());
+                    config.default_docker = Some(Entry {
+                        namespace: ns.clone(),
+                        file: path.clone(),
+                    });
+                }
+            }
+        }
+        for (scope, ns) in parsed.docker.iter().flat_map(|s| &s.0) {
+            namespaces.push((member_path("docker", scope), vec!["docker", scope], ns));
+            match config.docker.get(scope) {
+                Some(first) => fatal.push(
+                    Diagnostic::error(
+                        &file,
+                        Some(member_path("docker", scope)),
+                        format!("scope defined both in {} and here", first.file.display()),
+                    )
+                    .at_line(line_of(&text, &["docker", scope])),
+                ),
+                None => {
+                    config.docker.insert(
+                        scope.clone(),
+                        Entry {
+                            namespace: ns.clone(),
+                            file: path.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        for (at, keys, ns) in namespaces {
+            for key in ns.unknown.keys() {
+                let mut keys = keys.clone();
+                keys.push(key);
+                lint.push(
+                    Diagnostic::error(
+                        &file,
+                        Some(member_path(&at, key)),
+                        "unknown field (containers/image ignores it); expected lookaside, lookaside-staging, sigstore, sigstore-staging or use-sigstore-attachments",
+                    )
+                    .at_line(line_of(&text, &keys)),
+                );
+            }
+            for (key, value) in [
+                ("lookaside", &ns.lookaside),
+                ("lookaside-staging", &ns.lookaside_staging),
+                ("sigstore", &ns.sigstore),
+                ("sigstore-staging", &ns.sigstore_staging),
+            ] {
+                let Some(url) = value else { continue };
+                let check = Lookaside {
+                    scope: at.clone(),
+                    file: None,
+                    url: url.clone(),
+                };
+                if let Err(e) = check.base_url() {
+                    let mut keys = keys.clone();
+                    keys.push(key);
+                    lint.push(
+                        Diagnostic::error(&file, Some(member_path(&at, key)), e)
+                            .at_line(line_of(&text, &keys)),
+                    );
+                }
+            }
+            if ns.lookaside.is_some() && ns.sigstore.is_some() {
+                lint.push(Diagnostic::warning(
+                    &file,
+                    Some(at.clone()),
+                    "both lookaside and its old name sigstore are set; lookaside is used",
+                ));
+            }
+        }
+    }
+    (config, fatal, lint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/containers-image/registries.d")
+    }
+
+    fn r(s: &str) -> Reference {
+        Reference::parse(s).unwrap()
+    }
+
+    fn url_for(config: &RegistriesD, image: &str) -> Option<String> {
+        config.lookaside_for(&r(image)).map(|l| l.url)
+    }
+
+    #[test]
+    fn loads_the_containers_image_fixture_like_containers_image() {
+        let config = RegistriesD::load(&fixture()).unwrap();
+        let names: Vec<String> = config
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        // invalid-but.notyaml is not read (it is not even YAML).
+        assert_eq!(
+            names,
+            [
+                "emptyConfig.yaml",
+                "internal-example.com.yaml",
+                "internet-user.yaml"
+            ]
+        );
+        // The expectations of containers/image's own registries_d tests.
+        let cases = [
+            (
+                "example.com/ns/repo:1",
+                Some("https://lookaside.example.com"),
+            ),
+            (
+                "registry.test.example.com/ns/repo:1",
+                Some("http://registry.test.example.com/lookaside"),
+            ),
+            (
+                "registry.test.example.com:8888/ns/repo:1",
+                Some("http://registry.test.example.com:8889/lookaside"),
+            ),
+            (
+                "localhost/ns/repo:1",
+                Some("file:///home/mitr/mydevelopment1"),
+            ),
+            (
+                "localhost:8080/ns/repo:1",
+                Some("file:///home/mitr/mydevelopment2"),
+            ),
+            (
+                "docker.io/contoso/app:1",
+                Some("https://lookaside.contoso.com/fordocker"),
+            ),
+            (
+                "docker.io/centos/app:1",
+                Some("https://lookaside.centos.org/"),
+            ),
+            (
+                "docker.io/centos/mybetaproduct:1",
+                Some("http://localhost:9999/mybetaWIP/lookaside"),
+            ),
+            (
+                "docker.io/centos/mybetaproduct:latest",
+                Some("https://lookaside.centos.org/"),
+            ),
+            (
+                "quay.io/other/app:1",
+                Some("file:///mnt/companywide/signatures/for/other/repositories"),
+            ),
+        ];
+        for (image, want) in cases {
+            assert_eq!(url_for(&config, image).as_deref(), want, "{image}");
+        }
+        let l = config.lookaside_for(&r("docker.io/centos/app:1")).unwrap();
+        assert_eq!(l.scope, r#"docker["docker.io/centos"]"#);
+        assert!(l.file.unwrap().ends_with("internet-user.yaml"));
+    }
+
+    #[test]
+    fn lint_finds_the_unusable_urls_of_the_fixture() {
+        let (_, diags) = RegistriesD::load_all(&fixture());
+        let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        let bad = [
+            ("localhost/invalid/url/test", 14),
+            ("localhost/file/path/test", 16),
+            ("localhost/relative/path/test", 18),
+        ];
+        for (scope, line) in bad {
+            let want = format!(
+                "internal-example.com.yaml:{line}: docker[\"{scope}\"].lookaside: lookaside"
+            );
+            assert!(
+                shown.iter().any(|s| s.contains(&want)),
+                "{want} not in {shown:#?}"
+            );
+        }
+        assert_eq!(diags.len(), bad.len(), "{shown:#?}");
+    }
+
+    #[test]
+    fn a_scope_in_two_files_and_unknown_fields_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "docker:\n  quay.io:\n    lookaside: https://a\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b.yaml"),
+            "default-docker:\n  lookside: https://typo\ndocker:\n  quay.io:\n    sigstore: https://b\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("c.yml"), "docker: {}\n").unwrap();
+        let err = RegistriesD::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("b.yaml:4: docker[\"quay.io\"]: scope defined both in"),
+            "{err}"
+        );
+        assert!(err.contains("a.yaml"), "{err}");
+        let (_, diags) = RegistriesD::load_all(dir.path());
+        let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|s| s.contains("b.yaml:2: default-docker.lookside: unknown field")),
+            "{shown:#?}"
+        );
+        assert!(
+            shown.iter().any(|s| s.contains("c.yml: ignored")),
+            "{shown:#?}"
+        );
+        assert_eq!(diags.len(), 3, "{shown:#?}");
+    }
+
+    #[test]
+    fn a_scope_twice_in_one_file_and_bad_yaml_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "docker:\n  quay.io:\n    lookaside: https://a\n  quay.io:\n    lookaside: https://b\n",
+        )
+        .unwrap();
+        let err = RegistriesD::load(dir.path()).unwrap_err().0;
+        assert!(
+            err.message.contains("scope \"quay.io\" is defined twice"),
+            "{err}"
+        );
+        assert!(err.line.is_some());
+        std::fs::write(dir.path().join("a.yaml"), "docker: [1]\n").unwrap();
+        let err = RegistriesD::load(dir.path()).unwrap_err().0;
+        assert_eq!(err.line, Some(1));
+        assert!(err.to_string().starts_with(&format!(
+            "{}:1: not valid YAML",
+            dir.path().join("a.yaml").display()
+        )));
+    }
+
+    #[test]
+    fn lookaside_preferred_over_sigstore_and_empty_scopes_fall_through() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "docker:\n  quay.io/a:\n    use-sigstore-attachments: true\n  quay.io:\n    sigstore: https://old\n    lookaside: https://new\n",
+        )
+        .unwrap();
+        let config = RegistriesD::load(dir.path()).unwrap();
+        assert_eq!(
+            url_for(&config, "quay.io/a/b:1").as_deref(),
+            Some("https://new")
+        );
+        assert_eq!(url_for(&config, "docker.io/a/b:1"), None);
+        assert_eq!(
+            config
+                .lookaside_for_scope("quay.io/a")
+                .map(|l| l.scope)
+                .as_deref(),
+            Some(r#"docker["quay.io"]"#)
+        );
+        assert!(config.lookaside_for_scope("*.io").is_none());
+        assert!(config.lookaside_for_scope("").is_none());
+    }
+
+    #[test]
+    fn scope_chains_follow_the_policy_lookup_order() {
+        assert_eq!(
+            scope_chain("registry.redhat.io"),
+            ["registry.redhat.io", "*.redhat.io", "*.io"]
+        );
+        assert_eq!(scope_chain("*.redhat.com"), ["*.redhat.com", "*.com"]);
+        assert_eq!(
+            scope_chain("quay.io/a/b:1"),
+            [
+                "quay.io/a/b:1",
+                "quay.io/a/b",
+                "quay.io/a",
+                "quay.io",
+                "*.io"
+            ]
+        );
+    }
+}
