@@ -5,7 +5,6 @@
 
 mod signing;
 
-use signing::*;
 use openpgp::cert::prelude::*;
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;
@@ -17,6 +16,7 @@ use openpgp::types::{
 use relsig::keyring::Keyring;
 use relsig::verify::{Image, Reason};
 use sequoia_openpgp as openpgp;
+use signing::*;
 use std::io::Write as _;
 use std::time::{Duration, SystemTime};
 

@@ -7,11 +7,11 @@
 
 mod signing;
 
-use signing::*;
 use openpgp::cert::prelude::*;
 use relsig::keyring::Keyring;
 use relsig::verify::{Image, Reason};
 use sequoia_openpgp as openpgp;
+use signing::*;
 use std::io::Read as _;
 
 /// Length-258 back-references in the crafted stream: the literal holds

@@ -5,10 +5,10 @@
 
 mod signing;
 
-use signing::*;
 use relsig::digest::Digest;
 use relsig::keyring::Keyring;
 use relsig::verify::{Image, Reason};
+use signing::*;
 use std::path::PathBuf;
 
 const KEY2: &str = "567E347AD0044ADE55BA8A5F199E2F91FD431D51";
