@@ -3,6 +3,7 @@
 //! accept and reject rule of the OpenPGP layer, each asserting its
 //! `reason`, `verified` and exit code.
 
+mod common;
 mod signing;
 
 use openpgp::cert::prelude::*;

@@ -5,6 +5,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
 mod signing;
 
 use openpgp::cert::prelude::*;

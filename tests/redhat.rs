@@ -3,6 +3,7 @@
 //! packets), plus `digest`, `inspect`, `--version` and usage errors of the
 //! binary.
 
+mod common;
 mod signing;
 
 use relsig::digest::Digest;

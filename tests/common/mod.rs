@@ -6,6 +6,7 @@
 
 pub mod mirror;
 
+use std::ffi::OsStr;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -220,6 +221,24 @@ impl Run {
         })
     }
 
+    /// The `reason` field of the JSON report.
+    pub fn reason(&self) -> String {
+        self.json()["reason"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no reason in {self:?}"))
+            .to_string()
+    }
+
+    /// Asserts a JSON run ended with `reason`, `verified` and `code`.
+    #[track_caller]
+    pub fn assert(&self, reason: &str, code: i32) -> &Self {
+        let json = self.json();
+        assert_eq!(json["reason"], reason, "reason: {self:?}");
+        assert_eq!(json["verified"], reason == "ok", "verified: {self:?}");
+        assert_eq!(self.code, code, "exit code: {self:?}");
+        self
+    }
+
     /// The single image of a JSON report.
     pub fn image(&self) -> serde_json::Value {
         let doc = self.json();
@@ -241,11 +260,11 @@ impl std::fmt::Debug for Run {
 
 /// Runs relsig with `args` in a clean environment (no auth files, no
 /// proxies), killing it if it runs longer than a minute.
-pub fn relsig(args: &[&str]) -> Run {
+pub fn relsig<S: AsRef<OsStr>>(args: &[S]) -> Run {
     relsig_env(args, &[])
 }
 
-pub fn relsig_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+pub fn relsig_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
     cmd.args(args)

@@ -1,6 +1,5 @@
-//! Helpers for the OpenPGP tests: running the `relsig` binary,
-//! and making keys and atomic-container-signature messages with sequoia
-//! at test time.
+//! Helpers for the OpenPGP tests: making keys and atomic-container-signature
+//! messages with sequoia at test time (running the binary is `common`'s).
 
 #![allow(dead_code)]
 
@@ -14,62 +13,13 @@ use sequoia_openpgp as openpgp;
 use std::ffi::OsStr;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 /// The identity generated signatures claim.
 pub const REFERENCE: &str = "quay.io/relsig-test/app:1.0";
 
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-/// The outcome of one `relsig` run.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// stdout parsed as the JSON report.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
-    }
-
-    /// The `reason` field of the JSON report.
-    pub fn reason(&self) -> String {
-        self.json()["reason"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no reason in {self:?}"))
-            .to_string()
-    }
-
-    /// Asserts a JSON run ended with `reason`, `verified` and `code`.
-    #[track_caller]
-    pub fn assert(&self, reason: &str, code: i32) -> &Self {
-        let json = self.json();
-        assert_eq!(json["reason"], reason, "reason: {self:?}");
-        assert_eq!(json["verified"], reason == "ok", "verified: {self:?}");
-        assert_eq!(self.code, code, "exit code: {self:?}");
-        self
-    }
-}
-
-/// Runs the `relsig` binary with `args`.
-pub fn relsig<S: AsRef<OsStr>>(args: &[S]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_relsig"))
-        .args(args)
-        .output()
-        .expect("run relsig");
-    Run {
-        code: out.status.code().expect("relsig exited normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+#[allow(unused_imports)] // not every test file uses every helper
+pub use crate::common::{Run, fixtures, relsig};
 
 /// An RFC 3339 time for `--at`.
 pub fn rfc3339(t: SystemTime) -> String {
