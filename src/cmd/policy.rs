@@ -384,11 +384,14 @@ fn run_lint(a: LintArgs) -> anyhow::Result<u8> {
             } else {
                 "policy (give --registries-d to check registries.d too)"
             };
+            let count = |n: usize, word: &str| {
+                format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+            };
             println!(
-                "{}: {} errors, {} warnings in the {what}",
+                "{}: {}, {} in the {what}",
                 if report.errors > 0 { "INVALID" } else { "OK" },
-                report.errors,
-                report.warnings
+                count(report.errors, "error"),
+                count(report.warnings, "warning")
             );
         }
     }
