@@ -384,9 +384,6 @@ fn run_lint(a: LintArgs) -> anyhow::Result<u8> {
             } else {
                 "policy (give --registries-d to check registries.d too)"
             };
-            let count = |n: usize, word: &str| {
-                format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-            };
             println!(
                 "{}: {}, {} in the {what}",
                 if report.errors > 0 { "INVALID" } else { "OK" },
@@ -398,13 +395,18 @@ fn run_lint(a: LintArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
+/// "1 error", "2 errors".
+fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 fn run_render(a: RenderArgs) -> anyhow::Result<u8> {
     let report = lint_report(&a.files, Some(&a.registries_d));
     print_diagnostics(&report, true);
     if report.errors > 0 {
         anyhow::bail!(
-            "not rendering: `policy lint` found {} errors (listed above)",
-            report.errors
+            "not rendering: `policy lint` found {} (listed above)",
+            count(report.errors, "error")
         );
     }
     let role = match a.role {
