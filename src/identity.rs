@@ -134,7 +134,7 @@ impl fmt::Display for ExpectedIdentity {
             ExpectedIdentity::Repository(r) => {
                 write!(f, "{:?} (any tag or digest)", r.repository())
             }
-            ExpectedIdentity::RepoDigestOrExact(r) if r.digest().is_some() => {
+            ExpectedIdentity::RepoDigestOrExact(r) if r.tag().is_none() && r.digest().is_some() => {
                 write!(f, "{:?} (any tag or digest)", r.repository())
             }
             ExpectedIdentity::RepoDigestOrExact(r) => write!(f, "{:?}", r.to_string()),
