@@ -209,14 +209,7 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
             return Err(SignatureError::Malformed(error_chain(&e)));
         }
     };
-    let mut payload = Vec::new();
-    (&mut verifier)
-        .take(MAX_PAYLOAD_SIZE as u64 + 1)
-        .read_to_end(&mut payload)
-        .map_err(|e| SignatureError::Malformed(e.to_string()))?;
-    if payload.len() > MAX_PAYLOAD_SIZE {
-        return Err(SignatureError::PayloadTooLarge);
-    }
+    let payload = read_payload(&mut verifier)?;
     let outcome = verifier
         .into_helper()
         .outcome
@@ -663,15 +656,7 @@ fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureErro
             s.message_packets += 1;
         }
         if let Packet::Literal(_) = pp.packet {
-            let mut body = Vec::new();
-            (&mut pp)
-                .take(MAX_PAYLOAD_SIZE as u64 + 1)
-                .read_to_end(&mut body)
-                .map_err(|e| SignatureError::Malformed(e.to_string()))?;
-            if body.len() > MAX_PAYLOAD_SIZE {
-                return Err(SignatureError::PayloadTooLarge);
-            }
-            s.payload = body;
+            s.payload = read_payload(&mut pp)?;
         }
         let depth = pp.recursion_depth();
         let (packet, next) = match pp.recurse() {
@@ -726,6 +711,25 @@ fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureErro
         ));
     }
     Ok(s)
+}
+
+/// Reads a literal body of at most [`MAX_PAYLOAD_SIZE`] bytes; a larger
+/// one is refused as soon as it passes the limit, never read whole.
+fn read_payload(r: &mut impl Read) -> Result<Vec<u8>, SignatureError> {
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = r
+            .read(&mut chunk)
+            .map_err(|e| SignatureError::Malformed(e.to_string()))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() + n > MAX_PAYLOAD_SIZE {
+            return Err(SignatureError::PayloadTooLarge);
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
 }
 
 fn complete(s: &Structure) -> bool {
