@@ -236,7 +236,7 @@ pub struct ImageOutcome {
     pub message: String,
     /// The digest that was checked (from the registry, the graph or the
     /// command line).
-    pub digest: Option<String>,
+    pub digest: Option<Digest>,
     pub expected_identity: Option<String>,
     /// The first signature that passed every check.
     pub accepted: Option<SignatureOutcome>,
@@ -247,9 +247,6 @@ pub struct ImageOutcome {
     pub errors: Vec<SourceFailure>,
     /// Sources that were read, in order.
     pub sources: Vec<String>,
-    /// The digest, parsed (for writing signatures out).
-    #[serde(skip)]
-    pub resolved_digest: Option<Digest>,
     /// The bytes of every verified signature, when
     /// [`Settings::keep_signatures`] is set.
     #[serde(skip)]
@@ -271,7 +268,6 @@ impl ImageOutcome {
             rejected: Vec::new(),
             errors: Vec::new(),
             sources: Vec::new(),
-            resolved_digest: None,
             verified_signatures: Vec::new(),
         }
     }
@@ -390,8 +386,7 @@ impl Checker {
                 return out.finish(verdict, reason, message);
             }
         };
-        out.digest = Some(resolved.digest.to_string());
-        out.resolved_digest = Some(resolved.digest.clone());
+        out.digest = Some(resolved.digest.clone());
         out.expected_identity = Some(expected_name(&resolved.expected));
 
         let checks = Checks {
@@ -605,7 +600,9 @@ fn judge(out: &ImageOutcome) -> (Verdict, ImageReason, String) {
             ImageReason::NoSignatures,
             format!(
                 "no signatures for {} in {}",
-                out.digest.as_deref().unwrap_or("the image"),
+                out.digest
+                    .as_ref()
+                    .map_or("the image".to_string(), |d| d.to_string()),
                 out.sources.join(", ")
             ),
         ),

@@ -109,7 +109,7 @@ impl SignatureConfigMap {
 
     /// Reads a ConfigMap file (JSON or YAML; a `List` of ConfigMaps too).
     pub fn read(path: &Path) -> Result<SignatureConfigMap, ConfigMapError> {
-        let bytes = crate::verify::read_bounded(path, "ConfigMap", MAX_FILE_SIZE)
+        let bytes = crate::bounded::read_bounded(path, "ConfigMap", MAX_FILE_SIZE)
             .map_err(ConfigMapError::Io)?;
         SignatureConfigMap::parse(path, &bytes)
     }

@@ -6,9 +6,9 @@
 //! needs no C toolchain beyond what Rust itself needs and no system TLS
 //! library. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
 
+use crate::bounded::{BoundedReadError, read_limited};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -167,7 +167,7 @@ impl HttpClient {
                 path: path.clone(),
                 detail,
             };
-            let pem = crate::verify::read_bounded(path, "CA file", 16 * 1024 * 1024)
+            let pem = crate::bounded::read_bounded(path, "CA file", 16 * 1024 * 1024)
                 .map_err(|e| ca_error(e.to_string()))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| ca_error(format!("not a PEM certificate bundle: {e}")))?;
@@ -368,26 +368,6 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ").replace('\n', " ")
 }
 
-/// Reading more than the limit.
-#[derive(Debug, thiserror::Error)]
-pub enum BoundedReadError {
-    #[error("more than the allowed number of bytes")]
-    TooLarge,
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-}
-
-/// Reads everything from `reader` if it is at most `max` bytes; stops
-/// reading (and fails) as soon as it is longer, so memory stays bounded.
-pub fn read_limited<R: Read>(reader: R, max: u64) -> Result<Vec<u8>, BoundedReadError> {
-    let mut body = Vec::new();
-    reader.take(max.saturating_add(1)).read_to_end(&mut body)?;
-    if body.len() as u64 > max {
-        return Err(BoundedReadError::TooLarge);
-    }
-    Ok(body)
-}
-
 /// The error for a non-2xx answer, with the first line of a short text
 /// body (registries explain 401/403 there) as a hint.
 pub fn status_error(url: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> HttpError {
@@ -431,21 +411,6 @@ fn body_hint(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bounded_read_accepts_up_to_the_limit_and_refuses_more() {
-        assert_eq!(read_limited(&b"abcd"[..], 4).unwrap(), b"abcd");
-        assert!(matches!(
-            read_limited(&b"abcde"[..], 4),
-            Err(BoundedReadError::TooLarge)
-        ));
-        // An endless reader must not be read to the end.
-        let endless = std::io::repeat(b'a');
-        assert!(matches!(
-            read_limited(endless, 1024),
-            Err(BoundedReadError::TooLarge)
-        ));
-    }
 
     #[test]
     fn status_errors_name_the_url_on_one_line() {

@@ -2,14 +2,12 @@
 //! the built-in Red Hat keyring, and the list of fingerprints a caller
 //! accepts.
 
-use openpgp::armor::ReaderMode;
 use openpgp::cert::CertParser;
 use openpgp::parse::Parse;
 use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Red Hat's release key 2 (`567E347A…FD431D51`), the key OpenShift
@@ -257,11 +255,9 @@ fn dearmor(chunk: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     if !chunk.starts_with(b"-----BEGIN PGP ") {
         return Ok(Cow::Borrowed(chunk));
     }
-    let mut out = Vec::new();
-    openpgp::armor::Reader::from_bytes(chunk, ReaderMode::Tolerant(None))
-        .read_to_end(&mut out)
-        .map_err(|e| format!("bad ASCII armor: {e}"))?;
-    Ok(Cow::Owned(out))
+    crate::pgp::dearmor(chunk, MAX_KEY_FILE)
+        .map(Cow::Owned)
+        .map_err(|e| format!("bad ASCII armor: {e}"))
 }
 
 /// Splits binary packets into one piece per certificate (each starting at

@@ -9,8 +9,10 @@
 //! Fetching, for `relsig verify`/`fetch`: [`http`] (the one HTTP client),
 //! [`registry`] (manifests from registries), [`stores`] and [`configmap`]
 //! (where signatures live), [`release`] (version → digest through the
-//! update graph) and [`check`] (images verified end to end).
+//! update graph) and [`check`] (images verified end to end). Every input
+//! is read through [`bounded`].
 
+pub mod bounded;
 pub mod check;
 pub mod configmap;
 pub mod digest;

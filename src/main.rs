@@ -166,15 +166,16 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(report.exit_code() as u8)
         }
         Command::Digest { manifest } => {
-            let bytes = verify::read_bounded(&manifest, "manifest", verify::MAX_MANIFEST_SIZE)
-                .map_err(anyhow::Error::msg)?;
+            let bytes =
+                relsig::bounded::read_bounded(&manifest, "manifest", verify::MAX_MANIFEST_SIZE)
+                    .map_err(anyhow::Error::msg)?;
             let d = relsig::manifest::digest(&bytes)
                 .with_context(|| format!("cannot compute the digest of {}", manifest.display()))?;
             println!("{d}");
             Ok(0)
         }
         Command::Inspect { signature, output } => {
-            let bytes = verify::read_bounded(
+            let bytes = relsig::bounded::read_bounded(
                 &signature,
                 "signature",
                 relsig::pgp::MAX_SIGNATURE_SIZE as u64,

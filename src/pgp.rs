@@ -10,6 +10,7 @@
 //! key at the signature's creation time, the key must also be valid at the
 //! evaluation time (default: now), as gpg judges it for skopeo.
 
+use crate::bounded::{BoundedReadError, read_limited};
 use crate::keyring::Keyring;
 use openpgp::armor::ReaderMode;
 use openpgp::cert::prelude::*;
@@ -477,6 +478,15 @@ fn armor_start(sig: &[u8]) -> Option<usize> {
     sig[i..].starts_with(b"-----BEGIN PGP").then_some(i)
 }
 
+/// Decodes an ASCII-armored block (tolerating the formatting errors gpg
+/// tolerates) into at most `max` bytes.
+pub(crate) fn dearmor(armored: &[u8], max: u64) -> Result<Vec<u8>, BoundedReadError> {
+    read_limited(
+        openpgp::armor::Reader::from_bytes(armored, ReaderMode::Tolerant(None)),
+        max,
+    )
+}
+
 /// The input as sequoia will parse it: binary (dearmored, unless it is a
 /// cleartext-signed message, which sequoia transforms itself), with
 /// partial-length packets reframed (see [`reframe`]).
@@ -488,17 +498,14 @@ fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
         Some(i) if sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----") => {
             return Ok(Cow::Borrowed(sig));
         }
-        Some(_) => {
-            let mut out = Vec::new();
-            openpgp::armor::Reader::from_bytes(sig, ReaderMode::Tolerant(None))
-                .take(MAX_SIGNATURE_SIZE as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")))?;
-            if out.len() > MAX_SIGNATURE_SIZE {
-                return Err(SignatureError::TooLarge);
-            }
-            Cow::Owned(out)
-        }
+        Some(_) => Cow::Owned(
+            dearmor(sig, MAX_SIGNATURE_SIZE as u64).map_err(|e| match e {
+                BoundedReadError::TooLarge => SignatureError::TooLarge,
+                BoundedReadError::Io(e) => {
+                    SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}"))
+                }
+            })?,
+        ),
         None => Cow::Borrowed(sig),
     };
     Ok(match reframe(&binary) {

@@ -264,6 +264,16 @@ impl Reference {
         }
     }
 
+    /// Every policy.json / registries.d scope name that covers this
+    /// reference, most specific first: [`Self::policy_identity`] (when
+    /// there is one), then [`Self::policy_namespaces`].
+    pub fn policy_scopes(&self) -> Vec<String> {
+        self.policy_identity()
+            .into_iter()
+            .chain(self.policy_namespaces())
+            .collect()
+    }
+
     /// The enclosing policy scopes, most specific first, as
     /// containers/image's `dockerReferenceNamespaces`: the repository, each
     /// parent namespace, the domain, then wildcard domains (`*.example.com`,

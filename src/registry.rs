@@ -154,7 +154,7 @@ fn default_auth_files() -> Vec<PathBuf> {
 impl AuthFile {
     fn read(path: &Path) -> Result<AuthFile, RegistryError> {
         let bytes =
-            crate::verify::read_bounded(path, "auth file", MAX_AUTH_FILE).map_err(|detail| {
+            crate::bounded::read_bounded(path, "auth file", MAX_AUTH_FILE).map_err(|detail| {
                 RegistryError::AuthFile {
                     path: path.to_path_buf(),
                     detail,

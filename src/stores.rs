@@ -297,7 +297,7 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
         }
         Ok(_) => {}
     }
-    crate::verify::read_bounded(path, "signature", MAX_SIGNATURE_SIZE)
+    crate::bounded::read_bounded(path, "signature", MAX_SIGNATURE_SIZE)
         .map(Some)
         .map_err(|detail| StoreError::Io {
             path: path.to_path_buf(),

@@ -279,13 +279,14 @@ pub fn standalone_verify(args: &StandaloneArgs<'_>) -> (Report, Vec<String>) {
         Ok(r) => ExpectedIdentity::Exact(r),
         Err(e) => return input_error(Reason::InvalidReferenceArgument, e.to_string()),
     };
-    let manifest = match read_bounded(args.manifest, "manifest", MAX_MANIFEST_SIZE) {
+    let manifest = match crate::bounded::read_bounded(args.manifest, "manifest", MAX_MANIFEST_SIZE)
+    {
         Ok(m) => m,
         Err(e) => return input_error(Reason::IoError, e),
     };
     // One byte more than the limit, so that an oversized signature is
     // rejected as `too-large` by the OpenPGP layer, not as an I/O problem.
-    let signature = match read_bounded(
+    let signature = match crate::bounded::read_bounded(
         args.signature,
         "signature",
         pgp::MAX_SIGNATURE_SIZE as u64 + 1,
@@ -313,21 +314,3 @@ pub fn standalone_verify(args: &StandaloneArgs<'_>) -> (Report, Vec<String>) {
 
 /// Manifests are kilobytes; registries refuse more than 4 MiB.
 pub const MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
-
-/// Reads a whole file of at most `max` bytes; the error names the file.
-pub fn read_bounded(path: &std::path::Path, what: &str, max: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    if bytes.len() as u64 > max {
-        return Err(format!(
-            "{what} {} is larger than {max} bytes",
-            path.display()
-        ));
-    }
-    Ok(bytes)
-}

@@ -263,7 +263,7 @@ fn gather_evidence(
 ) -> anyhow::Result<Evidence> {
     let (http, credentials) = a.connection.client()?;
     let manifest = match &a.manifest {
-        Some(path) => relsig::verify::read_bounded(path, "manifest", MAX_MANIFEST_SIZE)
+        Some(path) => relsig::bounded::read_bounded(path, "manifest", MAX_MANIFEST_SIZE)
             .map_err(anyhow::Error::msg)?,
         None => {
             RegistryClient::new(http.clone(), credentials)

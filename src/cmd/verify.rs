@@ -12,7 +12,6 @@ use relsig::reference::Reference;
 use relsig::registry::Credentials;
 use relsig::release::{Arch, DEFAULT_GRAPH_URL};
 use relsig::stores::{self, DEFAULT_STORES, Location, SignatureSource};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -364,14 +363,17 @@ fn read_image_list(
 ) -> anyhow::Result<Vec<ImageRequest>> {
     const MAX_LIST: u64 = 64 * 1024 * 1024;
     let bytes = if path == Path::new("-") {
-        let mut b = Vec::new();
-        std::io::stdin().take(MAX_LIST + 1).read_to_end(&mut b)?;
-        if b.len() as u64 > MAX_LIST {
-            bail!("image list on stdin is larger than {MAX_LIST} bytes");
+        match relsig::bounded::read_limited(std::io::stdin(), MAX_LIST) {
+            Ok(b) => b,
+            Err(relsig::bounded::BoundedReadError::TooLarge) => {
+                bail!("image list on stdin is larger than {MAX_LIST} bytes")
+            }
+            Err(relsig::bounded::BoundedReadError::Io(e)) => {
+                bail!("cannot read the image list from stdin: {e}")
+            }
         }
-        b
     } else {
-        relsig::verify::read_bounded(path, "image list", MAX_LIST).map_err(anyhow::Error::msg)?
+        relsig::bounded::read_bounded(path, "image list", MAX_LIST).map_err(anyhow::Error::msg)?
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("image list {} is not UTF-8 text", path.display()))?;
@@ -433,7 +435,7 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
         (Verdict::Verified, Some(a)) => println!(
             "verified {} digest {} identity {} key {} ({})",
             o.image,
-            o.digest.as_deref().unwrap_or("?"),
+            o.digest.as_ref().map_or("?".to_string(), |d| d.to_string()),
             a.signed_identity.as_deref().unwrap_or("?"),
             a.key_fingerprint.as_deref().unwrap_or("?"),
             a.source
@@ -476,7 +478,7 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<u8> {
     let outcomes = checker.check_all(&requests);
     let mut configmap = SignatureConfigMap::default();
     for o in &outcomes {
-        let Some(digest) = o.resolved_digest.as_ref().filter(|_| o.verified) else {
+        let Some(digest) = o.digest.as_ref().filter(|_| o.verified) else {
             print_outcome(o, args.verbose);
             println!("  nothing written for {}", o.image);
             continue;
@@ -508,7 +510,7 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<u8> {
             let digests: std::collections::BTreeSet<String> = outcomes
                 .iter()
                 .filter(|o| o.verified)
-                .filter_map(|o| o.resolved_digest.as_ref().map(digest_key))
+                .filter_map(|o| o.digest.as_ref().map(digest_key))
                 .collect();
             configmap.name = match digests.iter().next() {
                 Some(d) if digests.len() == 1 => d.clone(),

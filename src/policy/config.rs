@@ -169,7 +169,7 @@ pub enum PolicyError {
 impl Policy {
     /// Reads and parses a policy file; any problem is an error.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = crate::verify::read_bounded(path, "policy", MAX_POLICY_SIZE)
+        let bytes = crate::bounded::read_bounded(path, "policy", MAX_POLICY_SIZE)
             .map_err(PolicyError::Read)?;
         Policy::parse(&bytes, &path.display().to_string())
     }

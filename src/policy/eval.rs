@@ -185,9 +185,8 @@ pub fn requirements_for<'p>(
 ) -> (ScopeMatch, &'p [Requirement]) {
     if let Some(scopes) = policy.transports.get("docker") {
         let candidates = image
-            .policy_identity()
+            .policy_scopes()
             .into_iter()
-            .chain(image.policy_namespaces())
             .chain(std::iter::once(String::new()));
         for name in candidates {
             if let Some(reqs) = scopes.get(&name) {

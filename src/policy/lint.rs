@@ -43,7 +43,7 @@ impl LintReport {
 pub fn lint(opts: &LintOptions<'_>) -> LintReport {
     let file = opts.policy.display().to_string();
     let mut out = Vec::new();
-    match crate::verify::read_bounded(opts.policy, "policy", super::config::MAX_POLICY_SIZE) {
+    match crate::bounded::read_bounded(opts.policy, "policy", super::config::MAX_POLICY_SIZE) {
         Err(e) => out.push(Diagnostic::error(&file, None, e)),
         Ok(bytes) => {
             let (policy, errors) = Policy::parse_all(&bytes, &file);

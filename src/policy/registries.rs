@@ -193,12 +193,7 @@ impl RegistriesD {
     /// without a lookaside does not stop the search. `None` when nothing
     /// is configured (see [`BUILTIN_DEFAULT_LOOKASIDE`]).
     pub fn lookaside_for(&self, image: &Reference) -> Option<Lookaside> {
-        let chain: Vec<String> = image
-            .policy_identity()
-            .into_iter()
-            .chain(image.policy_namespaces())
-            .collect();
-        self.first_lookaside(&chain)
+        self.first_lookaside(&image.policy_scopes())
     }
 
     /// The lookaside every image under a policy.json docker `scope` gets,
@@ -253,11 +248,7 @@ fn scope_chain(scope: &str) -> Vec<String> {
         };
     }
     match Reference::parse(scope) {
-        Ok(r) => r
-            .policy_identity()
-            .into_iter()
-            .chain(r.policy_namespaces())
-            .collect(),
+        Ok(r) => r.policy_scopes(),
         Err(_) => vec![scope.to_string()],
     }
 }
@@ -323,7 +314,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
             }
             continue;
         }
-        let bytes = match crate::verify::read_bounded(&path, "registries.d file", MAX_FILE_SIZE) {
+        let bytes = match crate::bounded::read_bounded(&path, "registries.d file", MAX_FILE_SIZE) {
             Ok(b) => b,
             Err(e) => {
                 fatal.push(Diagnostic::error(&file, None, e));

@@ -66,7 +66,7 @@ pub enum RenderError {
 /// registries.d directory (the files containers/image reads), by name.
 pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, RenderError> {
     let read =
-        |p: &Path| crate::verify::read_bounded(p, "file", MAX_FILE).map_err(RenderError::Read);
+        |p: &Path| crate::bounded::read_bounded(p, "file", MAX_FILE).map_err(RenderError::Read);
     let mut files = vec![NodeFile {
         node_path: NODE_POLICY_PATH.into(),
         contents: read(policy)?,
