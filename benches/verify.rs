@@ -14,11 +14,11 @@
 //! with skopeo is `bench/compare-skopeo.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use relsig::identity::ExpectedIdentity;
-use relsig::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
-use relsig::manifest;
-use relsig::reference::Reference;
-use relsig::verify::{Checks, Image, Reason, check_signature};
+use relsig::signature::identity::ExpectedIdentity;
+use relsig::signature::openpgp::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
+use relsig::image::manifest;
+use relsig::image::reference::Reference;
+use relsig::signature::check::{Checks, Image, Reason, check_signature};
 use sequoia_openpgp::parse::Parse;
 use sequoia_openpgp::serialize::{Marshal, MarshalInto};
 use sequoia_openpgp::{Packet, PacketPile};

@@ -1,31 +1,37 @@
 //! relsig: verify container image signatures in the "atomic container
 //! signature" (simple signing) format.
 //!
-//! The pipeline, one module each: [`reference`] (docker references and
-//! identity comparison), [`manifest`] and [`digest`] (what was signed),
-//! [`payload`] (the signed JSON), [`keyring`] and [`pgp`] (trusted keys and
-//! OpenPGP verification), and [`verify`] (the checks in skopeo's order).
+//! The pipeline, one folder a stage; each stage uses only the ones above
+//! it in this list:
 //!
-//! Fetching, for `relsig verify`/`fetch`: [`http`] (the one HTTP client),
-//! [`registry`] (manifests from registries), [`stores`] and [`configmap`]
-//! (where signatures live), [`release`] (version → digest through the
-//! update graph) and [`check`] (images verified end to end). Every input
-//! is read through [`bounded`].
+//! - [`io`]: bounded reads, atomic writes and every size limit.
+//! - [`status`]: the one outcome vocabulary (verified, rejected, could not
+//!   check) and its exit codes.
+//! - [`image`]: what was signed: [`image::reference`] (docker references),
+//!   [`image::digest`] and [`image::manifest`].
+//! - [`signature`]: one signature, checked in skopeo's order
+//!   ([`signature::check`]): a *mechanism* turns the signature blob and the
+//!   trusted keys into "this payload, signed by this key"
+//!   ([`signature::openpgp`], where a signature's cryptography is
+//!   checked); then the payload rules ([`signature::payload`]), the
+//!   manifest digest, and the signed identity ([`signature::identity`],
+//!   where the signed identity is compared). [`signature::inspect`]
+//!   describes a signature without verifying it.
+//! - [`sources`]: where manifests and signatures come from:
+//!   [`sources::http`] (the one HTTP client), [`sources::registry`],
+//!   [`sources::stores`] (release mirror, lookaside, directory),
+//!   [`sources::configmap`] and [`sources::graph`] (release version →
+//!   digest through the update graph).
+//! - [`verify`]: images verified end to end (`relsig verify`/`fetch`):
+//!   requests, the checker, outcomes.
+//! - [`policy`]: the node trust policy (policy.json + registries.d):
+//!   parsing, evaluation as containers/image does it, lint, rendering as a
+//!   MachineConfig, and Red Hat's starting files.
 
-pub mod bounded;
-pub mod check;
-pub mod configmap;
-pub mod digest;
-pub mod http;
-pub mod identity;
-pub mod inspect;
-pub mod keyring;
-pub mod manifest;
-pub mod payload;
-pub mod pgp;
+pub mod image;
+pub mod io;
 pub mod policy;
-pub mod reference;
-pub mod registry;
-pub mod release;
-pub mod stores;
+pub mod signature;
+pub mod sources;
+pub mod status;
 pub mod verify;

@@ -9,8 +9,9 @@ mod common;
 mod signing;
 
 use openpgp::cert::prelude::*;
-use relsig::keyring::Keyring;
-use relsig::verify::{Image, Reason};
+use relsig::signature::openpgp::keyring::Keyring;
+use relsig::signature::check::Image;
+use relsig::signature::Reason;
 use sequoia_openpgp as openpgp;
 use signing::*;
 use std::io::Read as _;
@@ -124,12 +125,12 @@ fn payload_decompressing_to_256_mib_is_too_large_with_bounded_memory() {
         },
     );
     let sig = bomb(&signed);
-    assert!(sig.len() < relsig::pgp::MAX_SIGNATURE_SIZE);
+    assert!(sig.len() < relsig::io::MAX_SIGNATURE_SIZE as usize);
     // The crafted stream is what it claims: a literal that inflates to
     // zeros well past the limit (inflating all of it is slow in debug).
     assert!(literal_prefix_is_zeros(
         &sig,
-        2 * relsig::pgp::MAX_PAYLOAD_SIZE
+        2 * relsig::io::MAX_PAYLOAD_SIZE as usize
     ));
 
     // Reset the peak to the current resident size (Linux >= 4.0).

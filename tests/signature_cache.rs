@@ -1,5 +1,5 @@
 //! The signature-verification cache entries relsig preloads for Red Hat's
-//! key files (`relsig::keyring::PRELOADED_SELF_SIGNATURES`) must be exactly
+//! key files (`relsig::signature::openpgp::keyring::PRELOADED_SELF_SIGNATURES`) must be exactly
 //! the entries sequoia computes when it verifies those files' self-
 //! signatures itself. This file holds one test so that its process starts
 //! with an empty cache (nothing preloaded, nothing verified yet).
@@ -7,7 +7,7 @@
 use openpgp::cert::CertParser;
 use openpgp::packet::signature::cache::SignatureVerificationCache;
 use openpgp::parse::Parse;
-use relsig::pgp::policy;
+use relsig::signature::openpgp::policy::policy;
 use sequoia_openpgp as openpgp;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -60,7 +60,7 @@ fn preloaded_entries_are_those_of_red_hat_key_files() {
         .filter(|e| e.inserted())
         .map(|e| hex(e.value()))
         .collect();
-    let embedded: BTreeSet<String> = relsig::keyring::PRELOADED_SELF_SIGNATURES
+    let embedded: BTreeSet<String> = relsig::signature::openpgp::keyring::PRELOADED_SELF_SIGNATURES
         .iter()
         .map(|s| s.to_string())
         .collect();

@@ -4,16 +4,14 @@
 //! `lint` can report them all at once.
 
 use super::{Diagnostic, member_path};
-use crate::identity::validate_remap_prefix;
-use crate::payload::StrictValue;
-use crate::reference::Reference;
+use crate::signature::identity::validate_remap_prefix;
+use crate::signature::payload::StrictValue;
+use crate::image::reference::Reference;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// policy.json files are kilobytes; refuse anything absurd.
-pub const MAX_POLICY_SIZE: u64 = 4 * 1024 * 1024;
 
 /// The transports containers/image knows; other names are accepted (as
 /// there) but never used.
@@ -160,8 +158,8 @@ impl std::fmt::Display for SignedIdentity {
 /// A policy that could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("{0}")]
-    Read(String),
+    #[error(transparent)]
+    Read(#[from] crate::io::FileError),
     #[error("{}{}", .0[0], if .0.len() > 1 { format!(" (and {} more problems: run `relsig policy lint`)", .0.len() - 1) } else { String::new() })]
     Invalid(Vec<Diagnostic>),
 }
@@ -169,7 +167,7 @@ pub enum PolicyError {
 impl Policy {
     /// Reads and parses a policy file; any problem is an error.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let bytes = crate::bounded::read_bounded(path, "policy", MAX_POLICY_SIZE)
+        let bytes = crate::io::read_bounded(path, "policy", crate::io::MAX_POLICY_SIZE)
             .map_err(PolicyError::Read)?;
         Policy::parse(&bytes, &path.display().to_string())
     }

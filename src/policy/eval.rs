@@ -1,14 +1,18 @@
 //! The decision containers/image makes for pulling one image over the
 //! docker transport: the scope lookup, then every requirement of that
 //! scope, each `signedBy` judged over the image's signatures with the
-//! checks of [`crate::verify::check_signature`].
+//! checks of [`crate::signature::check::check_signature`].
 
 use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
 use super::{member_path, resolve_key_path};
-use crate::identity::ExpectedIdentity;
-use crate::keyring::{Accepted, Keyring};
-use crate::reference::{Reference, ReferenceError};
-use crate::verify::{self, Checks, Image, Report};
+use crate::signature::identity::ExpectedIdentity;
+use crate::signature::openpgp::keyring::{Accepted, Keyring};
+use crate::image::reference::{Reference, ReferenceError};
+use crate::signature::check::{Checks, Image, check_signature};
+use crate::signature::openpgp::OpenPgp;
+use crate::signature::SignatureOutcome;
+use crate::sources::stores::Signature;
+use crate::status::Status;
 use serde::Serialize;
 use std::path::Path;
 use std::time::SystemTime;
@@ -36,18 +40,11 @@ pub fn image_reference(s: &str) -> Result<Reference, ImageError> {
     Ok(r)
 }
 
-/// One signature to judge, with where it came from (a URL, a file).
-#[derive(Debug, Clone)]
-pub struct SignatureInput {
-    pub source: String,
-    pub bytes: Vec<u8>,
-}
-
 /// What `signedBy` needs: the manifest as served and the signatures.
 #[derive(Debug, Clone)]
 pub struct Evidence {
     pub manifest: Vec<u8>,
-    pub signatures: Vec<SignatureInput>,
+    pub signatures: Vec<Signature>,
     /// Where the signatures were looked for, for messages.
     pub searched: String,
 }
@@ -64,12 +61,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// 0 accepted, 1 rejected, 2 could not check.
-    pub fn exit_code(self) -> u8 {
+    /// The verdict in the vocabulary of every command.
+    pub fn status(self) -> Status {
         match self {
-            Verdict::Accepted => 0,
-            Verdict::Rejected => 1,
-            Verdict::CannotDecide => 2,
+            Verdict::Accepted => Status::Verified,
+            Verdict::Rejected => Status::Rejected,
+            Verdict::CannotDecide => Status::CouldNotCheck,
         }
     }
 }
@@ -114,14 +111,6 @@ pub struct ScopeMatch {
     pub path: String,
 }
 
-/// One signature's outcome under a `signedBy`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SignatureResult {
-    pub source: String,
-    #[serde(flatten)]
-    pub report: Report,
-}
-
 /// One requirement's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequirementResult {
@@ -143,7 +132,7 @@ pub struct RequirementResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures_from: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub signatures: Vec<SignatureResult>,
+    pub signatures: Vec<SignatureOutcome>,
 }
 
 impl RequirementResult {
@@ -168,6 +157,9 @@ impl RequirementResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub image: String,
+    /// The verdict in the vocabulary of every command.
+    pub status: Status,
+    /// The verdict in CRI-O's words.
     pub verdict: Verdict,
     pub message: String,
     pub scope: ScopeMatch,
@@ -208,12 +200,6 @@ pub fn requirements_for<'p>(
     (scope, &policy.default)
 }
 
-/// Whether evaluating `reqs` needs the manifest and signatures.
-pub fn needs_evidence(reqs: &[Requirement]) -> bool {
-    reqs.iter()
-        .any(|r| matches!(&r.rule, Rule::SignedBy(s) if s.key_type == KeyType::GpgKeys))
-}
-
 /// How requirements are evaluated.
 #[derive(Debug, Clone, Copy)]
 pub struct EvalOptions<'a> {
@@ -247,7 +233,7 @@ pub fn evaluate(
         .fetched
         .as_ref()
         .and_then(|e| e.as_ref().ok())
-        .and_then(|e| crate::manifest::digest(&e.manifest).ok())
+        .and_then(|e| crate::image::manifest::digest(&e.manifest).ok())
         .map(|d| d.to_string());
 
     let first = |o: Outcome| requirements.iter().find(|r| r.result == o);
@@ -275,6 +261,7 @@ pub fn evaluate(
     };
     Decision {
         image: image.to_string(),
+        status: verdict.status(),
         verdict,
         message,
         scope,
@@ -304,9 +291,9 @@ impl Lazy<'_> {
 /// a digest reference before any policy is evaluated.
 fn check_manifest(image: &Reference, evidence: Evidence) -> Result<Evidence, String> {
     if let Some(d) = image.digest() {
-        let expected = crate::digest::Digest::parse(d).map_err(|e| e.to_string())?;
+        let expected = crate::image::digest::Digest::parse(d).map_err(|e| e.to_string())?;
         let ok =
-            crate::manifest::matches(&evidence.manifest, &expected).map_err(|e| e.to_string())?;
+            crate::image::manifest::matches(&evidence.manifest, &expected).map_err(|e| e.to_string())?;
         if !ok {
             return Err(format!(
                 "the manifest served does not match the digest {d} of the image reference"
@@ -443,24 +430,26 @@ fn signed_by(
         return finish(res, Outcome::Rejected, R::NoSignatures, m);
     }
     let checks = Checks {
-        keyring: &keyring,
-        accepted: &Accepted::Any,
+        mechanism: &OpenPgp {
+            keyring: &keyring,
+            accepted: &Accepted::Any,
+        },
         expected: &expected,
         at: opts.at,
     };
     res.signatures = evidence
         .signatures
         .iter()
-        .map(|s| SignatureResult {
+        .map(|s| SignatureOutcome {
             source: s.source.clone(),
-            report: verify::check_signature(&s.bytes, Image::Manifest(&evidence.manifest), &checks),
+            report: check_signature(&s.bytes, Image::Manifest(&evidence.manifest), &checks),
         })
         .collect();
     if let Some(ok) = res.signatures.iter().find(|s| s.report.verified) {
         let m = format!(
             "signature {} is accepted (key {})",
             ok.source,
-            ok.report.primary_fingerprint.as_deref().unwrap_or("?")
+            ok.report.key_fingerprint.as_deref().unwrap_or("?")
         );
         return finish(res, Outcome::Accepted, R::SignatureAccepted, m);
     }

@@ -3,11 +3,12 @@
 //! JSON path or file and line, and warnings on setups that work but are
 //! risky.
 
+use crate::status::Status;
 use super::config::{KNOWN_TRANSPORTS, KeyType, Keys, Policy, Requirement, Rule};
 use super::registries::{BUILTIN_DEFAULT_LOOKASIDE, RegistriesD};
 use super::{Diagnostic, Severity, member_path, resolve_key_path};
-use crate::keyring::Keyring;
-use crate::reference::{Reference, is_valid_domain};
+use crate::signature::openpgp::keyring::Keyring;
+use crate::image::reference::{Reference, is_valid_domain};
 use serde::Serialize;
 use std::path::Path;
 use std::time::SystemTime;
@@ -33,9 +34,14 @@ pub struct LintReport {
 }
 
 impl LintReport {
-    /// 0 when there is no error (warnings allowed), 2 otherwise.
-    pub fn exit_code(&self) -> u8 {
-        if self.errors > 0 { 2 } else { 0 }
+    /// Usable (warnings allowed), or a configuration that cannot be
+    /// used (could not check: exit 2).
+    pub fn status(&self) -> Status {
+        if self.errors > 0 {
+            Status::CouldNotCheck
+        } else {
+            Status::Verified
+        }
     }
 }
 
@@ -43,8 +49,8 @@ impl LintReport {
 pub fn lint(opts: &LintOptions<'_>) -> LintReport {
     let file = opts.policy.display().to_string();
     let mut out = Vec::new();
-    match crate::bounded::read_bounded(opts.policy, "policy", super::config::MAX_POLICY_SIZE) {
-        Err(e) => out.push(Diagnostic::error(&file, None, e)),
+    match crate::io::read_bounded(opts.policy, "policy", crate::io::MAX_POLICY_SIZE) {
+        Err(e) => out.push(Diagnostic::error(&file, None, crate::io::error_chain(&e))),
         Ok(bytes) => {
             let (policy, errors) = Policy::parse_all(&bytes, &file);
             out.extend(errors);
@@ -200,7 +206,7 @@ fn lint_signing_capable(
     when: SystemTime,
     out: &mut Vec<Diagnostic>,
 ) {
-    let policy = crate::pgp::policy();
+    let policy = crate::signature::openpgp::policy::policy();
     let capable = keyring.certs().any(|cert| {
         cert.with_policy(&policy, when).is_ok_and(|vc| {
             vc.keys()

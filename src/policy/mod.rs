@@ -1,11 +1,13 @@
 //! The node trust policy containers/image (CRI-O, podman) enforces:
 //! `policy.json` ([`config`]), `registries.d` ([`registries`]), the
-//! decision for one image ([`eval`]), checks of both files before a
+//! decision for one image ([`eval`]) over the evidence [`evidence`]
+//! gathers, checks of both files before a
 //! rollout ([`lint`]), rendering them as a MachineConfig or Butane config
 //! ([`render`]) and Red Hat's documented starting point ([`init`]).
 
 pub mod config;
 pub mod eval;
+pub mod evidence;
 pub mod init;
 pub mod lint;
 pub mod registries;

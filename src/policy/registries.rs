@@ -4,15 +4,13 @@
 //! specific `docker` scope with a lookaside wins over `default-docker`.
 
 use super::{Diagnostic, member_path};
-use crate::reference::Reference;
+use crate::image::reference::Reference;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// registries.d files are a few lines; refuse anything absurd.
-pub const MAX_FILE_SIZE: u64 = 1024 * 1024;
 
 /// Where containers/image reads signatures when registries.d configures
 /// nothing for an image (as root, which CRI-O on a node is).
@@ -314,10 +312,10 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
             }
             continue;
         }
-        let bytes = match crate::bounded::read_bounded(&path, "registries.d file", MAX_FILE_SIZE) {
+        let bytes = match crate::io::read_bounded(&path, "registries.d file", crate::io::MAX_REGISTRIES_D_FILE) {
             Ok(b) => b,
             Err(e) => {
-                fatal.push(Diagnostic::error(&file, None, e));
+                fatal.push(Diagnostic::error(&file, None, crate::io::error_chain(&e)));
                 continue;
             }
         };

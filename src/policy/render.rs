@@ -14,9 +14,6 @@ pub const NODE_REGISTRIES_D: &str = "/etc/containers/registries.d";
 /// Ignition's file mode for 0644.
 const MODE_0644: u32 = 0o644;
 const DATA_URL_PREFIX: &str = "data:text/plain;charset=utf-8;base64,";
-/// The largest file rendered: a MachineConfig must stay small enough for
-/// the API server (objects are limited to about 1 MiB).
-const MAX_FILE: u64 = 512 * 1024;
 
 /// The node pool a MachineConfig applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +45,8 @@ pub struct NodeFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("{0}")]
-    Read(String),
+    #[error(transparent)]
+    Read(#[from] crate::io::FileError),
     #[error(
         "invalid name {0:?}: a MachineConfig name is lower-case letters, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit"
     )]
@@ -66,16 +63,17 @@ pub enum RenderError {
 /// registries.d directory (the files containers/image reads), by name.
 pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, RenderError> {
     let read =
-        |p: &Path| crate::bounded::read_bounded(p, "file", MAX_FILE).map_err(RenderError::Read);
+        |p: &Path| crate::io::read_bounded(p, "file", crate::io::MAX_RENDERED_FILE).map_err(RenderError::Read);
     let mut files = vec![NodeFile {
         node_path: NODE_POLICY_PATH.into(),
         contents: read(policy)?,
     }];
-    let names = super::registries::sorted_names(registries_d).map_err(|e| {
-        RenderError::Read(format!(
-            "cannot read the registries.d directory {}: {e}",
-            registries_d.display()
-        ))
+    let names = super::registries::sorted_names(registries_d).map_err(|source| {
+        RenderError::Read(crate::io::FileError::Io {
+            what: "registries.d directory",
+            path: registries_d.to_path_buf(),
+            source,
+        })
     })?;
     let names = names
         .into_iter()

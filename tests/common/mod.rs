@@ -66,24 +66,42 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Waits for `child` with a bound; kills it and panics past the bound.
-fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> Output {
+/// Runs `cmd` with its output captured to files (so a chatty child cannot
+/// block on a full pipe); kills it past `limit`. The one bounded-run loop
+/// of the suite.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = cmd
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if start.elapsed() > limit {
             let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{what} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let _ = child.wait();
+            return Err(format!(
+                "{cmd:?} did not finish within {limit:?}\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&std::fs::read(&out_path).unwrap_or_default()),
+                String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default())
+            ));
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    })
+}
+
+fn wait_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    run_bounded(cmd, limit).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A `docker-registry` process on 127.0.0.1, killed on drop.
@@ -176,14 +194,8 @@ impl Registry {
         cmd.arg(format!("dir:{}", src.display()))
             .arg(format!("docker://{}/{repo_and_tag}", self.addr))
             .env("HOME", self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let out = wait_bounded(
-            cmd.spawn().expect("run skopeo"),
-            Duration::from_secs(120),
-            "skopeo copy",
-        );
+            .stdin(Stdio::null());
+        let out = wait_bounded(&mut cmd, Duration::from_secs(120));
         assert!(
             out.status.success(),
             "skopeo copy failed: {}",
@@ -258,41 +270,68 @@ impl std::fmt::Debug for Run {
     }
 }
 
-/// Runs relsig with `args` in a clean environment (no auth files, no
-/// proxies), killing it if it runs longer than a minute.
+/// How long one debug-build run of relsig may take before it counts as
+/// a hang.
+pub const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs relsig with `args` hermetically (see [`relsig_command`]), killing
+/// it if it runs longer than [`RUN_LIMIT`].
 pub fn relsig<S: AsRef<OsStr>>(args: &[S]) -> Run {
     relsig_env(args, &[])
 }
 
+/// [`relsig`] with extra environment variables (applied last, so they can
+/// override the hermetic defaults).
 pub fn relsig_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
-    cmd.args(args)
-        .env("HOME", home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in [
-        "REGISTRY_AUTH_FILE",
-        "XDG_RUNTIME_DIR",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = relsig_command(home.path());
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = wait_bounded(cmd.spawn().unwrap(), Duration::from_secs(60), "relsig");
+    let out = wait_bounded(&mut cmd, RUN_LIMIT);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The relsig binary in an environment that shares nothing with the
+/// machine: `home` as `$HOME`, no auth files or proxies, and the node
+/// defaults relsig would read (`/etc/containers/policy.json`,
+/// `/etc/containers/registries.d`, the lookaside
+/// `/var/lib/containers/sigstore`) moved to empty places under `home`,
+/// so that what skopeo or podman left on this machine changes nothing.
+pub fn relsig_command(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
+    let registries_d = home.join("registries.d");
+    std::fs::create_dir_all(&registries_d).unwrap();
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("RELSIG_POLICY", home.join("policy.json"))
+        .env("RELSIG_REGISTRIES_D", &registries_d)
+        .env(
+            "RELSIG_DEFAULT_LOOKASIDE",
+            format!("file://{}", home.join("sigstore").display()),
+        )
+        .stdin(Stdio::null());
+    for var in [
+        "REGISTRY_AUTH_FILE",
+        "XDG_RUNTIME_DIR",
+        "DOCKER_CONFIG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }
 
 /// A JSON auth file granting `user:password` for `registry`.

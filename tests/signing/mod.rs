@@ -59,7 +59,7 @@ impl Env {
 "#;
         let manifest = dir.path().join("manifest.json");
         std::fs::write(&manifest, manifest_bytes).unwrap();
-        let digest = relsig::manifest::digest(manifest_bytes)
+        let digest = relsig::image::manifest::digest(manifest_bytes)
             .unwrap()
             .to_string();
         Env {
@@ -111,26 +111,28 @@ impl Env {
     }
 }
 
-/// The library's verdict (`relsig::verify::check_signature`) on `sig`
+/// The library's verdict (`relsig::signature::check::check_signature`) on `sig`
 /// for `image`, signed by one of `accepted` (as on the command line) in
 /// `keyring`, as `reference`, judged now.
 pub fn check_with_library(
     sig: &[u8],
-    image: relsig::verify::Image<'_>,
-    keyring: &relsig::keyring::Keyring,
+    image: relsig::signature::check::Image<'_>,
+    keyring: &relsig::signature::openpgp::keyring::Keyring,
     accepted: &str,
     reference: &str,
-) -> relsig::verify::Report {
-    let accepted = relsig::keyring::Accepted::parse(accepted).unwrap();
-    let expected = relsig::identity::ExpectedIdentity::Exact(
-        relsig::reference::Reference::parse(reference).unwrap(),
+) -> relsig::signature::Report {
+    let accepted = relsig::signature::openpgp::keyring::Accepted::parse(accepted).unwrap();
+    let expected = relsig::signature::identity::ExpectedIdentity::Exact(
+        relsig::image::reference::Reference::parse(reference).unwrap(),
     );
-    relsig::verify::check_signature(
+    relsig::signature::check::check_signature(
         sig,
         image,
-        &relsig::verify::Checks {
-            keyring,
-            accepted: &accepted,
+        &relsig::signature::check::Checks {
+            mechanism: &relsig::signature::openpgp::OpenPgp {
+                keyring,
+                accepted: &accepted,
+            },
             expected: &expected,
             at: SystemTime::now(),
         },

@@ -1,0 +1,395 @@
+//! `relsig policy …`: command-line arguments and output.
+
+use super::verify::{ConnectionArgs, SourceArgs};
+use super::{Output, parse_time};
+use anyhow::Context as _;
+use clap::{Subcommand, ValueEnum};
+use relsig::policy::eval::{self, Decision, EvalOptions, Outcome};
+use relsig::policy::evidence::{self, EvidenceSources};
+use relsig::policy::lint::{LintOptions, LintReport};
+use relsig::policy::registries::BUILTIN_DEFAULT_LOOKASIDE;
+use relsig::policy::render::{self, Role};
+use relsig::policy::{Policy, RegistriesD, init};
+use relsig::status::Status;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+const DEFAULT_POLICY: &str = "/etc/containers/policy.json";
+const DEFAULT_REGISTRIES_D: &str = "/etc/containers/registries.d";
+
+/// Arguments of `relsig policy`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = POLICY_EXAMPLES)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    command: PolicyCommand,
+}
+
+const POLICY_EXAMPLES: &str =
+    "The node trust policy is /etc/containers/policy.json (which keys must have signed \
+which images) plus /etc/containers/registries.d/*.yaml (where each image's signatures are); CRI-O \
+and podman enforce it on every pull.
+
+Roll-out in four steps:
+  relsig policy init --redhat --out trust
+  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust
+  relsig policy check registry.redhat.io/ubi9/ubi:latest --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust
+  relsig policy machineconfig --role worker --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust > 51-worker-rh-registry-trust.yaml
+  oc apply -f 51-worker-rh-registry-trust.yaml";
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Decide, as CRI-O and podman would, whether IMAGE may be pulled.
+    ///
+    /// Finds the policy scope for IMAGE (the exact image, then its
+    /// repository, each parent namespace, the registry, `*.domain`
+    /// wildcards, the docker transport's "" and finally `default`) and
+    /// evaluates every requirement of that scope. For `signedBy`, the
+    /// signatures come from the lookaside registries.d assigns to IMAGE
+    /// (or from the signature source options) and each one's outcome is
+    /// shown.
+    /// Exit 0 accepted, 1 rejected, 2 the policy or input is invalid or
+    /// relsig cannot decide (sigstoreSigned, unreadable keys).
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Check policy.json (and registries.d) for defects before a rollout.
+    ///
+    /// Errors (exit 2): invalid JSON/YAML, unknown requirement types and
+    /// fields, empty requirement lists, a missing `default`, more than one
+    /// of keyPath/keyPaths/keyData, key files that cannot be loaded,
+    /// scopes that can never match, a scope defined in two registries.d
+    /// files, unusable lookaside URLs. Warnings (exit 0): signed scopes
+    /// without a lookaside, keys that cannot sign, an
+    /// insecureAcceptAnything default next to signed scopes, requirement
+    /// types containers/image does not implement.
+    #[command(after_help = LINT_EXAMPLES)]
+    Lint(LintArgs),
+    /// Render policy.json and registries.d as a MachineConfig (or Butane
+    /// config) that installs them on a node pool.
+    ///
+    /// The files are linted first; a policy with errors is not rendered.
+    /// The key files the policy names are not included: RHCOS ships
+    /// /etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release.
+    #[command(name = "machineconfig", after_help = RENDER_EXAMPLES)]
+    MachineConfig(RenderArgs),
+    /// Write a starting policy: Red Hat's documented trust files.
+    ///
+    /// Writes DIR/policy.json (release key 2 required for
+    /// registry.access.redhat.com and registry.redhat.io, anything else
+    /// accepted), DIR/registries.d/<registry>.yaml (Red Hat's signature
+    /// stores) and DIR/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release (the key
+    /// file the policy names, as RHEL 9 and RHCOS ship it), so that
+    /// `--root DIR` lets lint, check and machineconfig find it.
+    #[command(after_help = INIT_EXAMPLES)]
+    Init(InitArgs),
+}
+
+const CHECK_EXAMPLES: &str = "Examples:
+  # What a node with these files decides for a Red Hat image:
+  relsig policy check registry.redhat.io/ubi9/ubi:latest \\
+      --policy trust/policy.json --registries-d trust/registries.d --root trust
+
+  # A mirror registry without TLS, signatures from a local directory:
+  relsig policy check localhost:5000/albo/bundle:0.0.1 --tls-verify=false \\
+      --policy policy.json --signature-dir ./sigs --output json
+
+  # Offline, with the manifest and the signatures of a `dir:` image:
+  relsig policy check registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 \\
+      --policy policy.json --manifest img/manifest.json --signature-dir img";
+
+const LINT_EXAMPLES: &str = "Examples:
+  relsig policy lint --policy /etc/containers/policy.json --registries-d /etc/containers/registries.d
+  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust --output json";
+
+const RENDER_EXAMPLES: &str = "Examples:
+  relsig policy machineconfig --role worker --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust > 51-worker-rh-registry-trust.yaml
+  oc apply -f 51-worker-rh-registry-trust.yaml
+  oc get mcp worker    # UPDATING is True until every node has the files
+
+  # A Butane config instead (butane FILE.bu -o FILE.yaml makes the MachineConfig):
+  relsig policy machineconfig --role master --format butane --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust > 51-master-rh-registry-trust.bu";
+
+const INIT_EXAMPLES: &str = "Example:
+  relsig policy init --redhat --out trust
+  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust";
+
+/// Where the policy files are, shared by check, lint and machineconfig.
+#[derive(clap::Args, Debug)]
+struct PolicyFiles {
+    /// The policy.json to use.
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_POLICY, env = "RELSIG_POLICY")]
+    policy: PathBuf,
+    /// Read absolute key paths of the policy (keyPath, keyPaths) under
+    /// DIR, e.g. a copy of a node's files or the output of `policy init`.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The image, e.g. registry.redhat.io/ubi9/ubi:9.4 or repo@sha256:…
+    /// (`:latest` is assumed without a tag or digest, as podman does).
+    image: String,
+    #[command(flatten)]
+    files: PolicyFiles,
+    /// The registries.d directory that says where signatures are. A
+    /// missing default directory counts as empty, as in containers/image.
+    #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
+    registries_d: Option<PathBuf>,
+    /// The lookaside used when registries.d names none for the image
+    /// (containers/image's built-in default).
+    #[arg(long, value_name = "URL", default_value = BUILTIN_DEFAULT_LOOKASIDE,
+          env = "RELSIG_DEFAULT_LOOKASIDE")]
+    default_lookaside: String,
+    /// Use this manifest file (exactly as the registry serves it)
+    /// instead of fetching IMAGE's manifest from its registry.
+    #[arg(long, value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// Signature sources that replace the lookaside registries.d assigns.
+    #[command(flatten)]
+    sources: SourceArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Judge key expiry and revocation at this instant (RFC 3339) instead
+    /// of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<SystemTime>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+#[derive(clap::Args, Debug)]
+struct LintArgs {
+    #[command(flatten)]
+    files: PolicyFiles,
+    /// Also check this registries.d directory, and that every signed
+    /// scope has a lookaside.
+    #[arg(long = "registries-d", value_name = "DIR")]
+    registries_d: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RoleArg {
+    Worker,
+    Master,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// A MachineConfig (apply with `oc apply -f`).
+    Machineconfig,
+    /// A Butane config (`butane FILE.bu -o FILE.yaml`).
+    Butane,
+}
+
+#[derive(clap::Args, Debug)]
+struct RenderArgs {
+    /// The node pool: worker or master.
+    #[arg(long, value_enum)]
+    role: RoleArg,
+    #[command(flatten)]
+    files: PolicyFiles,
+    /// The registries.d directory whose *.yaml files are installed.
+    #[arg(long = "registries-d", value_name = "DIR")]
+    registries_d: PathBuf,
+    /// The MachineConfig name [default: 51-<role>-rh-registry-trust].
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Machineconfig)]
+    format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+struct InitArgs {
+    /// Start from Red Hat's documented trust files (the only starting
+    /// point so far).
+    #[arg(long, required = true)]
+    redhat: bool,
+    /// The directory to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(args: PolicyArgs) -> anyhow::Result<Status> {
+    match args.command {
+        PolicyCommand::Check(a) => run_check(a),
+        PolicyCommand::Lint(a) => run_lint(a),
+        PolicyCommand::MachineConfig(a) => run_render(a),
+        PolicyCommand::Init(a) => run_init(a),
+    }
+}
+
+fn load_registries(dir: Option<&Path>) -> anyhow::Result<RegistriesD> {
+    match dir {
+        Some(dir) => Ok(RegistriesD::load(dir)?),
+        None if Path::new(DEFAULT_REGISTRIES_D).is_dir() => {
+            Ok(RegistriesD::load(Path::new(DEFAULT_REGISTRIES_D))?)
+        }
+        None => Ok(RegistriesD::default()),
+    }
+}
+
+fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
+    let image = eval::image_reference(&a.image)?;
+    let policy = Policy::load(&a.files.policy)?;
+    let registries = load_registries(a.registries_d.as_deref())?;
+    let opts = EvalOptions {
+        at: a.at.unwrap_or_else(SystemTime::now),
+        root: a.files.root.as_deref(),
+    };
+    let signatures = a.sources.sources()?;
+    let from = EvidenceSources {
+        manifest_file: a.manifest.as_deref(),
+        signatures: &signatures,
+        registries: &registries,
+        default_lookaside: &a.default_lookaside,
+    };
+    let mut fetch = || {
+        let (http, credentials) = a.connection.client().map_err(|e| format!("{e:#}"))?;
+        evidence::gather(&image, &from, &http, credentials).map_err(|e| relsig::io::error_chain(&e))
+    };
+    let decision = eval::evaluate(&policy, &image, &opts, &mut fetch);
+    match a.output {
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&decision)?),
+        Output::Text => out!("{}", decision_text(&decision)),
+    }
+    Ok(decision.status)
+}
+
+fn decision_text(d: &Decision) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "image: {}", d.image);
+    let _ = writeln!(s, "scope: {}", d.scope.path);
+    if let Some(digest) = &d.manifest_digest {
+        let _ = writeln!(s, "manifest digest: {digest}");
+    }
+    for r in &d.requirements {
+        let result = match r.result {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "REJECTED",
+            Outcome::Unsupported => "UNSUPPORTED",
+            Outcome::Error => "ERROR",
+        };
+        let _ = writeln!(s, "  {} {}: {result}", r.path, r.kind);
+        if let Some(kt) = r.key_type {
+            let _ = writeln!(s, "    keys ({kt}): {}", r.keys.join(", "));
+        }
+        if let Some(si) = &r.signed_identity {
+            let expected = r.expected_identity.as_deref().unwrap_or("-");
+            let _ = writeln!(s, "    signedIdentity: {si} (expects {expected})");
+        }
+        if let Some(from) = &r.signatures_from {
+            let _ = writeln!(s, "    signatures from: {from}");
+        }
+        for sig in &r.signatures {
+            let mark = if sig.report.verified {
+                "ok".to_string()
+            } else {
+                format!("rejected ({})", sig.report.reason.as_str())
+            };
+            let _ = writeln!(s, "    - {}: {mark}: {}", sig.source, sig.report.message);
+        }
+        let _ = writeln!(s, "    {}", r.message);
+    }
+    let verdict = match d.verdict {
+        eval::Verdict::Accepted => "ACCEPTED",
+        eval::Verdict::Rejected => "REJECTED",
+        eval::Verdict::CannotDecide => "CANNOT DECIDE",
+    };
+    let _ = writeln!(s, "verdict: {verdict}: {}", d.message);
+    s
+}
+
+fn lint_report(files: &PolicyFiles, registries_d: Option<&Path>) -> LintReport {
+    relsig::policy::lint::lint(&LintOptions {
+        policy: &files.policy,
+        registries_d,
+        root: files.root.as_deref(),
+        at: SystemTime::now(),
+    })
+}
+
+fn print_diagnostics(report: &LintReport, to_stderr: bool) {
+    for d in &report.diagnostics {
+        let line = format!("{}: {d}", if d.is_error() { "error" } else { "warning" });
+        if to_stderr {
+            errln!("relsig: {line}");
+        } else {
+            outln!("{line}");
+        }
+    }
+}
+
+fn run_lint(a: LintArgs) -> anyhow::Result<Status> {
+    let report = lint_report(&a.files, a.registries_d.as_deref());
+    match a.output {
+        Output::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Text => {
+            print_diagnostics(&report, false);
+            let what = if a.registries_d.is_some() {
+                "policy and registries.d"
+            } else {
+                "policy (give --registries-d to check registries.d too)"
+            };
+            outln!(
+                "{}: {}, {} in the {what}",
+                if report.errors > 0 { "INVALID" } else { "OK" },
+                count(report.errors, "error"),
+                count(report.warnings, "warning")
+            );
+        }
+    }
+    Ok(report.status())
+}
+
+/// "1 error", "2 errors".
+fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
+    let report = lint_report(&a.files, Some(&a.registries_d));
+    print_diagnostics(&report, true);
+    if report.errors > 0 {
+        anyhow::bail!(
+            "not rendering: `policy lint` found {} (listed above)",
+            count(report.errors, "error")
+        );
+    }
+    let role = match a.role {
+        RoleArg::Worker => Role::Worker,
+        RoleArg::Master => Role::Master,
+    };
+    let name = a.name.unwrap_or_else(|| role.default_name());
+    let files = render::trust_files(&a.files.policy, &a.registries_d)?;
+    let yaml = match a.format {
+        Format::Machineconfig => render::machineconfig(&name, role, &files)?,
+        Format::Butane => render::butane(&name, role, &files)?,
+    };
+    out!("{yaml}");
+    Ok(Status::Verified)
+}
+
+fn run_init(a: InitArgs) -> anyhow::Result<Status> {
+    let written = init::write_redhat(&a.out, a.force)
+        .with_context(|| format!("cannot write the trust files into {}", a.out.display()))?;
+    for p in &written {
+        outln!("wrote {}", p.display());
+    }
+    let out = a.out.display();
+    outln!(
+        "\nNext:\n  relsig policy lint --policy {out}/policy.json --registries-d {out}/registries.d --root {out}\n  \
+         relsig policy machineconfig --role worker --policy {out}/policy.json --registries-d {out}/registries.d --root {out}"
+    );
+    Ok(Status::Verified)
+}

@@ -1,0 +1,6 @@
+//! What a signature is about: a docker reference ([`reference`]), the
+//! manifest bytes ([`manifest`]) and their digest ([`digest`]).
+
+pub mod digest;
+pub mod manifest;
+pub mod reference;

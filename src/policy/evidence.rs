@@ -1,0 +1,105 @@
+//! What `signedBy` is judged on, gathered as containers/image gathers it:
+//! the manifest (from a file or the registry) and the signatures (from the
+//! sources given, else from the lookaside registries.d assigns to the
+//! image, else the built-in default lookaside).
+
+use super::eval::Evidence;
+use super::registries::{Lookaside, RegistriesD};
+use crate::image::manifest::{self, ManifestError};
+use crate::image::reference::Reference;
+use crate::io::{FileError, MAX_MANIFEST_SIZE, read_bounded};
+use crate::sources::http::HttpClient;
+use crate::sources::registry::{Credentials, RegistryClient, RegistryError};
+use crate::sources::stores::{Location, SignatureSource, StoreError};
+use std::path::Path;
+
+/// Where the evidence for one image comes from.
+#[derive(Debug)]
+pub struct EvidenceSources<'a> {
+    /// The manifest file to use instead of the registry's.
+    pub manifest_file: Option<&'a Path>,
+    /// Signature sources given explicitly; when empty, registries.d's
+    /// lookaside for the image is read.
+    pub signatures: &'a [SignatureSource],
+    pub registries: &'a RegistriesD,
+    /// The lookaside when registries.d names none (containers/image:
+    /// `file:///var/lib/containers/sigstore`).
+    pub default_lookaside: &'a str,
+}
+
+/// Why the evidence could not be gathered.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error(transparent)]
+    ManifestFile(#[from] FileError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("cannot compute the digest of the manifest of {image}")]
+    Digest {
+        image: String,
+        #[source]
+        source: ManifestError,
+    },
+    #[error("{detail} ({origin})")]
+    Lookaside { detail: String, origin: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Fetches the manifest and every signature of `image`.
+pub fn gather(
+    image: &Reference,
+    from: &EvidenceSources<'_>,
+    http: &HttpClient,
+    credentials: Credentials,
+) -> Result<Evidence, EvidenceError> {
+    let manifest = match from.manifest_file {
+        Some(path) => read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
+        None => {
+            RegistryClient::new(http.clone(), credentials)
+                .get_manifest(image)?
+                .bytes
+        }
+    };
+    let digest = manifest::digest(&manifest).map_err(|source| EvidenceError::Digest {
+        image: image.to_string(),
+        source,
+    })?;
+    let mut sources = from.signatures.to_vec();
+    if sources.is_empty() {
+        sources.push(lookaside_source(image, from)?);
+    }
+    let mut signatures = Vec::new();
+    for source in &sources {
+        signatures.extend(source.signatures(http, Some(image), &digest)?);
+    }
+    let searched: Vec<String> = sources.iter().map(ToString::to_string).collect();
+    Ok(Evidence {
+        manifest,
+        signatures,
+        searched: searched.join(", "),
+    })
+}
+
+/// The lookaside registries.d assigns to `image`, or the default one.
+fn lookaside_source(
+    image: &Reference,
+    from: &EvidenceSources<'_>,
+) -> Result<SignatureSource, EvidenceError> {
+    let lookaside = from
+        .registries
+        .lookaside_for(image)
+        .unwrap_or_else(|| Lookaside {
+            scope: "built-in default".into(),
+            file: None,
+            url: from.default_lookaside.into(),
+        });
+    let origin = match &lookaside.file {
+        Some(f) => format!("{} in {}", lookaside.scope, f.display()),
+        None => lookaside.scope.clone(),
+    };
+    let url = lookaside
+        .base_url()
+        .map_err(|detail| EvidenceError::Lookaside { detail, origin })?;
+    Ok(SignatureSource::Lookaside(Location::parse(url.as_str())?))
+}

@@ -1,0 +1,285 @@
+//! Verifying one OpenPGP signed message against a keyring. On top of
+//! sequoia's checks, which judge the key at the signature's creation time,
+//! the key must also be valid at the evaluation time (default: now), as
+//! gpg judges it for skopeo.
+
+use super::error::SignatureError;
+use crate::io::error_chain;
+use super::keyring::Keyring;
+use super::packets::{normalize, packets_end, read_payload, scan_normalized};
+use super::policy::{RelsigPolicy, policy};
+use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
+use openpgp::cert::prelude::*;
+use openpgp::parse::Parse;
+use openpgp::parse::stream::{
+    MessageLayer, MessageStructure, VerificationError, VerificationHelper, VerifierBuilder,
+};
+use openpgp::types::RevocationStatus;
+use openpgp::{Fingerprint, KeyHandle};
+use sequoia_openpgp as openpgp;
+use std::time::SystemTime;
+
+/// A message whose one signature verified with a trusted key.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The signed literal data (not yet parsed: see `payload`).
+    pub payload: Vec<u8>,
+    /// The certificate's primary key.
+    pub primary: Fingerprint,
+    /// The key that made the signature (the primary or a subkey).
+    pub signing_key: Fingerprint,
+}
+
+
+/// Verifies the signed message `sig` against `keyring`, judging keys at
+/// `at`, and returns the signed payload with its signer.
+pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified, SignatureError> {
+    if sig.len() as u64 > MAX_SIGNATURE_SIZE {
+        return Err(SignatureError::TooLarge);
+    }
+    let sig = &normalize(sig)?;
+    // The structural scan rejects what is not one signed message before
+    // any key is looked at, with a reason gpg users recognise.
+    let structure = scan_normalized(sig, false)?;
+    // gpg ignores what follows the first message; sequoia's verifier would
+    // reject it, so it is only shown the message itself.
+    let sig = match packets_end(sig, structure.message_packets) {
+        Some(end) if structure.trailing_data => &sig[..end],
+        _ => &sig[..],
+    };
+    if structure.encrypted {
+        return Err(SignatureError::NotSigned(
+            "it is encrypted; a signature is a signed, unencrypted message".into(),
+        ));
+    }
+    if structure.literal.is_none() {
+        return Err(SignatureError::NotSigned("it holds no signed data".into()));
+    }
+    match structure.signatures.len() {
+        0 => {
+            return Err(SignatureError::NotSigned(
+                "it carries data but no signature".into(),
+            ));
+        }
+        1 => {}
+        n => return Err(SignatureError::SignatureCount(n)),
+    }
+
+    let policy = policy();
+    let helper = Helper {
+        keyring,
+        policy: &policy,
+        at,
+        outcome: None,
+    };
+    let verifier = VerifierBuilder::from_bytes(sig)
+        .map_err(|e| SignatureError::Malformed(e.to_string()))?
+        .buffer_size(MAX_PAYLOAD_SIZE as usize + 1)
+        .with_policy(&policy, at, helper);
+    let mut verifier = match verifier {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(SignatureError::Malformed(error_chain(e.as_ref())));
+        }
+    };
+    let payload = read_payload(&mut verifier)?;
+    let outcome = verifier
+        .into_helper()
+        .outcome
+        .unwrap_or_else(|| Err(SignatureError::NotSigned("no signature was checked".into())));
+    let (primary, signing_key) = outcome?;
+    Ok(Verified {
+        payload,
+        primary,
+        signing_key,
+    })
+}
+
+type Outcome = Result<(Fingerprint, Fingerprint), SignatureError>;
+
+struct Helper<'a> {
+    keyring: &'a Keyring,
+    policy: &'a RelsigPolicy,
+    at: SystemTime,
+    outcome: Option<Outcome>,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<openpgp::Cert>> {
+        Ok(self.keyring.certs().cloned().collect())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        let mut results = Vec::new();
+        for layer in structure {
+            if let MessageLayer::SignatureGroup { results: r } = layer {
+                results.extend(r);
+            }
+        }
+        self.outcome = Some(match results.len() {
+            0 => Err(SignatureError::NotSigned(
+                "it carries data but no signature".into(),
+            )),
+            1 => match results.pop().expect("one result") {
+                Ok(good) => self.judge_key_now(&good.ka),
+                Err(e) => Err(classify(e)),
+            },
+            n => Err(SignatureError::SignatureCount(n)),
+        });
+        Ok(())
+    }
+}
+
+impl Helper<'_> {
+    /// sequoia judged the key at signing time; gpg (and so skopeo) also
+    /// refuses a key that is expired or revoked at the time of checking.
+    fn judge_key_now(
+        &self,
+        ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>,
+    ) -> Result<(Fingerprint, Fingerprint), SignatureError> {
+        let primary = ka.cert().fingerprint();
+        let key = ka.key().fingerprint();
+        let name = key.to_hex();
+        let vc = ka.cert().with_policy(self.policy, self.at).map_err(|e| {
+            SignatureError::KeyInvalid {
+                key: name.clone(),
+                detail: format!("at the evaluation time: {}", error_chain(e.as_ref())),
+            }
+        })?;
+        if let RevocationStatus::Revoked(revs) = vc.revocation_status() {
+            return Err(SignatureError::KeyRevoked {
+                key: primary.to_hex(),
+                detail: revocation_detail(&revs),
+            });
+        }
+        if let Err(e) = vc.alive() {
+            return Err(SignatureError::KeyExpired {
+                key: primary.to_hex(),
+                detail: error_chain(e.as_ref()),
+            });
+        }
+        let Some(now_ka) = vc.keys().key_handle(key.clone()).next() else {
+            return Err(SignatureError::KeyInvalid {
+                key: name,
+                detail: "the signing key is not bound to its certificate at the evaluation time"
+                    .into(),
+            });
+        };
+        if let RevocationStatus::Revoked(revs) = now_ka.revocation_status() {
+            return Err(SignatureError::KeyRevoked {
+                key: name,
+                detail: revocation_detail(&revs),
+            });
+        }
+        if let Err(e) = now_ka.alive() {
+            return Err(SignatureError::KeyExpired {
+                key: name,
+                detail: error_chain(e.as_ref()),
+            });
+        }
+        if !now_ka.for_signing() {
+            return Err(SignatureError::KeyNotSigningCapable { key: name });
+        }
+        Ok((primary, key))
+    }
+}
+
+fn revocation_detail(revs: &[&openpgp::packet::Signature]) -> String {
+    revs.iter()
+        .find_map(|r| r.reason_for_revocation())
+        .map(|(code, msg)| {
+            let msg = String::from_utf8_lossy(msg);
+            if msg.trim().is_empty() {
+                format!(" ({code})")
+            } else {
+                format!(" ({code}: {})", msg.trim())
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// Maps sequoia's verification error onto relsig's reasons.
+fn classify(e: VerificationError<'_>) -> SignatureError {
+    let issuer = |sig: &openpgp::packet::Signature| {
+        sig.get_issuers()
+            .first()
+            .map(|h| h.to_hex())
+            .unwrap_or_else(|| "(no issuer)".into())
+    };
+    match e {
+        VerificationError::MissingKey { sig } => SignatureError::UnknownKey(issuer(sig)),
+        VerificationError::UnboundKey { sig, cert, error } => {
+            if let RevocationStatus::Revoked(revs) =
+                cert.revocation_status(&policy(), sig.signature_creation_time())
+            {
+                SignatureError::KeyRevoked {
+                    key: cert.fingerprint().to_hex(),
+                    detail: revocation_detail(&revs),
+                }
+            } else {
+                SignatureError::KeyInvalid {
+                    key: issuer(sig),
+                    detail: error_chain(error.as_ref()),
+                }
+            }
+        }
+        VerificationError::BadKey { ka, error, .. } => {
+            let key = ka.key().fingerprint().to_hex();
+            let revoked = |s: RevocationStatus| matches!(s, RevocationStatus::Revoked(_));
+            if revoked(ka.valid_cert().revocation_status()) || revoked(ka.revocation_status()) {
+                let revs = match ka.revocation_status() {
+                    RevocationStatus::Revoked(r) => r,
+                    _ => match ka.valid_cert().revocation_status() {
+                        RevocationStatus::Revoked(r) => r,
+                        _ => Vec::new(),
+                    },
+                };
+                SignatureError::KeyRevoked {
+                    key,
+                    detail: revocation_detail(&revs),
+                }
+            } else if ka.valid_cert().alive().is_err() || ka.alive().is_err() {
+                SignatureError::KeyExpired {
+                    key,
+                    detail: error_chain(error.as_ref()),
+                }
+            } else if !ka.for_signing() {
+                SignatureError::KeyNotSigningCapable { key }
+            } else {
+                SignatureError::KeyInvalid {
+                    key,
+                    detail: error_chain(error.as_ref()),
+                }
+            }
+        }
+        VerificationError::BadSignature { ka, error, .. } => {
+            let key = ka.key().fingerprint().to_hex();
+            let detail = error_chain(error.as_ref());
+            match error.downcast_ref::<openpgp::Error>() {
+                Some(openpgp::Error::Expired(_)) => {
+                    SignatureError::SignatureExpired { key, detail }
+                }
+                Some(openpgp::Error::NotYetLive(_)) => {
+                    SignatureError::SignatureNotYetValid { key, detail }
+                }
+                Some(openpgp::Error::PolicyViolation(..)) => {
+                    SignatureError::InsecureAlgorithm { key, detail }
+                }
+                _ => SignatureError::BadSignature { key, detail },
+            }
+        }
+        VerificationError::MalformedSignature { sig, error } => SignatureError::BadSignature {
+            key: issuer(sig),
+            detail: error_chain(error.as_ref()),
+        },
+        VerificationError::UnknownSignature { sig } => SignatureError::BadSignature {
+            key: "(unknown)".into(),
+            detail: format!("unparsable signature packet: {}", sig.error()),
+        },
+        _ => SignatureError::BadSignature {
+            key: "(unknown)".into(),
+            detail: "unrecognised verification failure".into(),
+        },
+    }
+}
+

@@ -1,0 +1,309 @@
+//! Signature ConfigMaps, the form release signatures take in disconnected
+//! clusters: reading those written by `oc adm release mirror` and oc-mirror
+//! (JSON or YAML, one or many digests), and writing new ones the
+//! cluster-version-operator picks up.
+//!
+//! Layout: `binaryData` keys `<algorithm>-<hex>-<N>` (N = 1, 2, …), values
+//! the base64 signature; namespace `openshift-config-managed`, label
+//! `release.openshift.io/verification-signatures`.
+
+use crate::image::digest::Digest;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The namespace the cluster-version-operator reads signatures from.
+pub const NAMESPACE: &str = "openshift-config-managed";
+/// The label that marks a ConfigMap as holding release signatures.
+pub const LABEL: &str = "release.openshift.io/verification-signatures";
+
+/// File formats a ConfigMap can be read from and written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+impl Format {
+    /// `.yaml`/`.yml` files are YAML, everything else JSON.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml") => {
+                Format::Yaml
+            }
+            _ => Format::Json,
+        }
+    }
+}
+
+/// A ConfigMap file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigMapError {
+    #[error(transparent)]
+    Read(#[from] crate::io::FileError),
+    #[error("ConfigMap {path}: {detail}")]
+    Invalid { path: PathBuf, detail: String },
+    #[error("cannot write ConfigMap {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The signatures of a signature ConfigMap (or of a List of them), by
+/// digest and index.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureConfigMap {
+    /// `metadata.name` (of the first ConfigMap, for a List).
+    pub name: String,
+    entries: BTreeMap<(String, u32), Vec<u8>>,
+}
+
+#[derive(Deserialize)]
+struct Input {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<InputMeta>,
+    #[serde(rename = "binaryData", default)]
+    binary_data: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    items: Vec<Input>,
+}
+
+#[derive(Deserialize)]
+struct InputMeta {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: OutputMeta<'a>,
+    #[serde(rename = "binaryData")]
+    binary_data: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct OutputMeta<'a> {
+    name: &'a str,
+    namespace: &'static str,
+    labels: BTreeMap<&'static str, &'static str>,
+}
+
+impl SignatureConfigMap {
+    /// An empty ConfigMap named `name`.
+    pub fn new(name: impl Into<String>) -> SignatureConfigMap {
+        SignatureConfigMap {
+            name: name.into(),
+            entries: BTreeMap::new(),
+        }
+    }
+
+    /// Reads a ConfigMap file (JSON or YAML; a `List` of ConfigMaps too).
+    pub fn read(path: &Path) -> Result<SignatureConfigMap, ConfigMapError> {
+        let bytes = crate::io::read_bounded(path, "ConfigMap", crate::io::MAX_CONFIGMAP_SIZE)
+            .map_err(ConfigMapError::Read)?;
+        SignatureConfigMap::parse(path, &bytes)
+    }
+
+    /// Parses a ConfigMap document; `path` is used in messages.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<SignatureConfigMap, ConfigMapError> {
+        let invalid = |detail: String| ConfigMapError::Invalid {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let looks_json = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{');
+        let input: Input = if looks_json {
+            serde_json::from_slice(bytes).map_err(|e| invalid(format!("not valid JSON: {e}")))?
+        } else {
+            serde_yaml_ng::from_slice(bytes).map_err(|e| invalid(format!("not valid YAML: {e}")))?
+        };
+        let mut out = SignatureConfigMap::default();
+        out.add_input(&input, &invalid)?;
+        Ok(out)
+    }
+
+    fn add_input(
+        &mut self,
+        input: &Input,
+        invalid: &dyn Fn(String) -> ConfigMapError,
+    ) -> Result<(), ConfigMapError> {
+        match input.kind.as_deref() {
+            Some("List") => {
+                for item in &input.items {
+                    self.add_input(item, invalid)?;
+                }
+                return Ok(());
+            }
+            Some("ConfigMap") => {}
+            Some(other) => {
+                return Err(invalid(format!(
+                    "kind is {other:?}, expected \"ConfigMap\" (or a \"List\" of them)"
+                )));
+            }
+            None => return Err(invalid("no \"kind\": expected a ConfigMap".into())),
+        }
+        if self.name.is_empty() {
+            self.name = input
+                .metadata
+                .as_ref()
+                .and_then(|m| m.name.clone())
+                .unwrap_or_default();
+        }
+        for (key, value) in input.binary_data.iter().flatten() {
+            // Other keys are not signatures; the CVO ignores them too.
+            let Some((digest, index)) = parse_key(key) else {
+                continue;
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.trim())
+                .map_err(|e| invalid(format!("binaryData.{key} is not base64: {e}")))?;
+            if bytes.len() as u64 > crate::io::MAX_SIGNATURE_SIZE {
+                return Err(invalid(format!(
+                    "binaryData.{key} is larger than {} bytes",
+                    crate::io::MAX_SIGNATURE_SIZE
+                )));
+            }
+            self.entries.insert((digest_key(&digest), index), bytes);
+        }
+        Ok(())
+    }
+
+    /// The signatures for `digest`, by increasing index, with their keys.
+    pub fn signatures(&self, digest: &Digest) -> Vec<(String, &[u8])> {
+        let dk = digest_key(digest);
+        self.entries
+            .range((dk.clone(), 0)..=(dk.clone(), u32::MAX))
+            .map(|((d, n), bytes)| (format!("{d}-{n}"), bytes.as_slice()))
+            .collect()
+    }
+
+    /// How many signatures the ConfigMap holds, for all digests.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Adds a signature for `digest` with the next free index; returns it.
+    pub fn add(&mut self, digest: &Digest, bytes: Vec<u8>) -> u32 {
+        let dk = digest_key(digest);
+        let next = self
+            .entries
+            .range((dk.clone(), 0)..=(dk.clone(), u32::MAX))
+            .next_back()
+            .map_or(1, |((_, n), _)| n + 1);
+        self.entries.insert((dk, next), bytes);
+        next
+    }
+
+    /// The ConfigMap as a document ready for `oc apply`.
+    pub fn render(&self, format: Format) -> String {
+        let doc = Output {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: OutputMeta {
+                name: &self.name,
+                namespace: NAMESPACE,
+                labels: BTreeMap::from([(LABEL, "")]),
+            },
+            binary_data: self
+                .entries
+                .iter()
+                .map(|((d, n), bytes)| {
+                    (
+                        format!("{d}-{n}"),
+                        base64::engine::general_purpose::STANDARD.encode(bytes),
+                    )
+                })
+                .collect(),
+        };
+        match format {
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(&doc).expect("plain data serialises");
+                s.push('\n');
+                s
+            }
+            Format::Yaml => serde_yaml_ng::to_string(&doc).expect("plain data serialises"),
+        }
+    }
+
+    /// Writes the ConfigMap to `path` (replacing the file as a whole).
+    pub fn write(&self, path: &Path, format: Format) -> Result<(), ConfigMapError> {
+        crate::io::write_file_atomically(path, self.render(format).as_bytes()).map_err(
+            |source| ConfigMapError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+        )
+    }
+}
+
+/// `sha256-<hex>`, as ConfigMap keys and names spell a digest.
+pub fn digest_key(digest: &Digest) -> String {
+    format!("{}-{}", digest.algorithm().name(), digest.hex())
+}
+
+/// `sha256-<hex>-N` → (digest, N); `None` for any other key.
+fn parse_key(key: &str) -> Option<(Digest, u32)> {
+    let (digest, index) = key.rsplit_once('-')?;
+    let index: u32 = index.parse().ok().filter(|&n| n >= 1)?;
+    let (algo, hex) = digest.split_once('-')?;
+    Some((Digest::parse(&format!("{algo}:{hex}")).ok()?, index))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363";
+
+    #[test]
+    fn keys_are_parsed_strictly() {
+        let (d, n) = parse_key(&format!("{}-12", digest_key(&D.parse().unwrap()))).unwrap();
+        assert_eq!((d.to_string().as_str(), n), (D, 12));
+        assert!(parse_key("sha256-abc-1").is_none());
+        assert!(parse_key(&format!("{}-0", digest_key(&D.parse().unwrap()))).is_none());
+        assert!(parse_key("release-notes").is_none());
+    }
+
+    #[test]
+    fn written_configmaps_read_back_in_both_formats() {
+        let d: Digest = D.parse().unwrap();
+        let mut cm = SignatureConfigMap::new("sha256-0da6");
+        assert_eq!(cm.add(&d, b"one".to_vec()), 1);
+        assert_eq!(cm.add(&d, b"two".to_vec()), 2);
+        for format in [Format::Json, Format::Yaml] {
+            let text = cm.render(format);
+            assert!(text.contains(NAMESPACE) && text.contains(LABEL));
+            let back = SignatureConfigMap::parse(Path::new("x"), text.as_bytes()).unwrap();
+            let sigs: Vec<&[u8]> = back.signatures(&d).into_iter().map(|(_, b)| b).collect();
+            assert_eq!(sigs, [b"one".as_slice(), b"two".as_slice()]);
+            assert_eq!(back.name, "sha256-0da6");
+        }
+    }
+
+    #[test]
+    fn wrong_documents_are_named_errors() {
+        let e = SignatureConfigMap::parse(Path::new("s.yaml"), b"kind: Secret\n").unwrap_err();
+        assert!(e.to_string().contains("s.yaml") && e.to_string().contains("Secret"));
+        let e = SignatureConfigMap::parse(Path::new("s.json"), b"{").unwrap_err();
+        assert!(e.to_string().contains("not valid JSON"));
+        let bad = format!(
+            "kind: ConfigMap\nbinaryData:\n  {}-1: '!!'\n",
+            digest_key(&D.parse().unwrap())
+        );
+        let e = SignatureConfigMap::parse(Path::new("s.yaml"), bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("not base64"), "{e}");
+    }
+}

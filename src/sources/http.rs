@@ -1,0 +1,418 @@
+//! The HTTP client every network fetch goes through (registries, signature
+//! stores, the update graph): TLS settings, timeouts, retries, bounded
+//! bodies, and one-line errors that name the URL.
+//!
+//! Blocking reqwest over rustls with the `ring` provider, so `cargo build`
+//! needs no C toolchain beyond what Rust itself needs and no system TLS
+//! library. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+
+use crate::io::{error_chain};
+use crate::io::{BoundedReadError, read_limited};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the client connects; [`Default`] is what the CLI uses unless told
+/// otherwise.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Verify TLS certificates (`--tls-verify`).
+    pub tls_verify: bool,
+    /// Extra trusted CA certificates, PEM (`--ca-file`), added to the
+    /// system's.
+    pub ca_files: Vec<PathBuf>,
+    /// Limit for establishing a connection.
+    pub connect_timeout: Duration,
+    /// Limit for a whole request, body included.
+    pub timeout: Duration,
+    /// How many times a 5xx answer or a dropped connection is retried.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub backoff: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            tls_verify: true,
+            ca_files: Vec::new(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            retries: 3,
+            backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A failed request. Every message is one line that starts with the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{url}: invalid URL: {detail}")]
+    InvalidUrl { url: String, detail: String },
+    #[error("{url}: unauthorized (HTTP 401): credentials are missing or not accepted{detail}")]
+    Unauthorized { url: String, detail: String },
+    #[error("{url}: access denied (HTTP 403){detail}")]
+    Forbidden { url: String, detail: String },
+    #[error("{url}: not found (HTTP 404){detail}")]
+    NotFound { url: String, detail: String },
+    #[error("{url}: too many requests (HTTP 429), try again later{}", retry_after.as_ref().map(|s| format!(" (Retry-After: {s})")).unwrap_or_default())]
+    RateLimited {
+        url: String,
+        retry_after: Option<String>,
+    },
+    #[error("{url}: HTTP {status}{detail}")]
+    Status {
+        url: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("{url}: cannot resolve the host name: {detail}")]
+    Dns { url: String, detail: String },
+    #[error("{url}: TLS error: {detail}")]
+    Tls { url: String, detail: String },
+    #[error("{url}: no answer within {}s (timeout)", after.as_secs_f32())]
+    Timeout { url: String, after: Duration },
+    #[error("{url}: cannot connect: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("{url}: redirect refused: {detail}")]
+    Redirect { url: String, detail: String },
+    #[error("{url}: response larger than {max} bytes")]
+    TooLarge { url: String, max: u64 },
+    #[error("{url}: {detail}")]
+    Other { url: String, detail: String },
+    #[error("cannot use CA file {path}: {detail}")]
+    CaFile { path: PathBuf, detail: String },
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
+}
+
+impl HttpError {
+    /// True for failures worth trying again: the server may answer next
+    /// time.
+    fn is_transient(&self) -> bool {
+        matches!(self, HttpError::Connect { .. } | HttpError::Other { .. })
+    }
+}
+
+/// A response whose body has been read (at most the caller's limit).
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The URL that was requested (before any redirect).
+    pub url: String,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body when the status is 2xx, else the matching error.
+    pub fn into_ok(self) -> Result<Vec<u8>, HttpError> {
+        if (200..300).contains(&self.status) {
+            Ok(self.body)
+        } else {
+            Err(status_error(
+                &self.url,
+                self.status,
+                &self.headers,
+                &self.body,
+            ))
+        }
+    }
+}
+
+/// A shareable client (cheap to clone, safe to use from many threads).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    client: reqwest::blocking::Client,
+    options: HttpOptions,
+}
+
+/// Most redirect chains are one hop (registry blob → CDN); ten is plenty.
+const MAX_REDIRECTS: usize = 10;
+
+impl HttpClient {
+    pub fn new(options: HttpOptions) -> Result<HttpClient, HttpError> {
+        // Several clients may be built in one process; only the first
+        // install can succeed and that is all that is needed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let mut builder = reqwest::blocking::Client::builder()
+            .user_agent(concat!("relsig/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .redirect(reqwest::redirect::Policy::custom(redirect_policy))
+            .tls_danger_accept_invalid_certs(!options.tls_verify);
+        for path in &options.ca_files {
+            let ca_error = |detail: String| HttpError::CaFile {
+                path: path.clone(),
+                detail,
+            };
+            let pem = crate::io::read_bounded(path, "CA file", crate::io::MAX_CA_FILE)
+                .map_err(|e| ca_error(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ca_error(format!("not a PEM certificate bundle: {e}")))?;
+            if certs.is_empty() {
+                return Err(ca_error("no PEM certificate in the file".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| HttpError::Setup(error_chain(&e)))?;
+        Ok(HttpClient { client, options })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// GET `url`, reading at most `max` body bytes. 5xx answers and
+    /// dropped connections are retried with backoff; any other status is
+    /// returned for the caller to interpret (a final 5xx too).
+    pub fn get(&self, url: &str, headers: &HeaderMap, max: u64) -> Result<Response, HttpError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::InvalidUrl {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(HttpError::InvalidUrl {
+                url: url.to_string(),
+                detail: "only http and https URLs can be fetched".into(),
+            });
+        }
+        let mut attempt = 0;
+        loop {
+            let result = self.get_once(&parsed, url, headers, max);
+            let retry = match &result {
+                Ok(r) => r.status >= 500,
+                Err(e) => e.is_transient(),
+            };
+            if !retry || attempt >= self.options.retries {
+                return result;
+            }
+            std::thread::sleep(self.options.backoff * 2u32.saturating_pow(attempt));
+            attempt += 1;
+        }
+    }
+
+    /// GET `url` and return the body of a 2xx answer; every other status
+    /// is an error.
+    pub fn get_ok(&self, url: &str, headers: &HeaderMap, max: u64) -> Result<Vec<u8>, HttpError> {
+        self.get(url, headers, max)?.into_ok()
+    }
+
+    fn get_once(
+        &self,
+        parsed: &reqwest::Url,
+        url: &str,
+        headers: &HeaderMap,
+        max: u64,
+    ) -> Result<Response, HttpError> {
+        let response = self
+            .client
+            .get(parsed.clone())
+            .headers(headers.clone())
+            .send()
+            .map_err(|e| self.classify(url, &e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        // Error bodies are only used for a hint in the message.
+        let limit = if status < 400 {
+            max
+        } else {
+            max.min(64 * 1024)
+        };
+        if response.content_length().is_some_and(|n| n > limit) && status < 400 {
+            return Err(HttpError::TooLarge {
+                url: url.to_string(),
+                max: limit,
+            });
+        }
+        let body = read_limited(response, limit).map_err(|e| match e {
+            BoundedReadError::TooLarge if status >= 400 => HttpError::Status {
+                url: url.to_string(),
+                status,
+                detail: String::new(),
+            },
+            BoundedReadError::TooLarge => HttpError::TooLarge {
+                url: url.to_string(),
+                max: limit,
+            },
+            BoundedReadError::Io(io) => self.classify_io(url, &io),
+        });
+        let body = match body {
+            Ok(b) => b,
+            Err(HttpError::Status { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        Ok(Response {
+            url: url.to_string(),
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn classify(&self, url: &str, e: &reqwest::Error) -> HttpError {
+        let url = url.to_string();
+        let detail = error_chain(e);
+        if e.is_timeout() || detail.contains("timed out") {
+            return HttpError::Timeout {
+                url,
+                after: self.options.timeout,
+            };
+        }
+        if e.is_redirect() {
+            return HttpError::Redirect { url, detail };
+        }
+        if is_tls_error(e) {
+            return HttpError::Tls { url, detail };
+        }
+        if detail.contains("dns error") || detail.contains("failed to lookup address") {
+            return HttpError::Dns { url, detail };
+        }
+        if e.is_connect() {
+            return HttpError::Connect { url, detail };
+        }
+        HttpError::Other { url, detail }
+    }
+
+    fn classify_io(&self, url: &str, e: &std::io::Error) -> HttpError {
+        let detail = error_chain(e);
+        if e.kind() == std::io::ErrorKind::TimedOut || detail.contains("timed out") {
+            HttpError::Timeout {
+                url: url.to_string(),
+                after: self.options.timeout,
+            }
+        } else {
+            HttpError::Other {
+                url: url.to_string(),
+                detail: format!("reading the response: {detail}"),
+            }
+        }
+    }
+}
+
+fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let from_https = attempt
+        .previous()
+        .last()
+        .is_some_and(|u| u.scheme() == "https");
+    if from_https && attempt.url().scheme() != "https" {
+        let to = attempt.url().to_string();
+        return attempt.error(format!("https must not redirect to {to}"));
+    }
+    if attempt.previous().len() > MAX_REDIRECTS {
+        return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+    }
+    attempt.follow()
+}
+
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        // io::Error's source() skips the error it wraps; look inside.
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    false
+}
+
+/// The error for a non-2xx answer, with the first line of a short text
+/// body (registries explain 401/403 there) as a hint.
+pub fn status_error(url: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> HttpError {
+    let url = url.to_string();
+    let detail = body_hint(body)
+        .map(|h| format!(": {h}"))
+        .unwrap_or_default();
+    match StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR) {
+        StatusCode::UNAUTHORIZED => HttpError::Unauthorized { url, detail },
+        StatusCode::FORBIDDEN => HttpError::Forbidden { url, detail },
+        StatusCode::NOT_FOUND => HttpError::NotFound { url, detail },
+        StatusCode::TOO_MANY_REQUESTS => HttpError::RateLimited {
+            url,
+            retry_after: headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        },
+        _ => HttpError::Status {
+            url,
+            status,
+            detail,
+        },
+    }
+}
+
+/// A printable, one-line, short excerpt of an error body, if it has text.
+fn body_hint(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let line: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    (!line.is_empty()).then_some(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_errors_name_the_url_on_one_line() {
+        let h = HeaderMap::new();
+        let e = status_error("https://r.example/v2/", 401, &h, b"{\"errors\":\n[1]}");
+        assert!(matches!(e, HttpError::Unauthorized { .. }));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("https://r.example/v2/: unauthorized"),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n'));
+        assert!(matches!(
+            status_error("u", 404, &h, b""),
+            HttpError::NotFound { .. }
+        ));
+        assert!(matches!(
+            status_error("u", 403, &h, b""),
+            HttpError::Forbidden { .. }
+        ));
+        let mut h429 = HeaderMap::new();
+        h429.insert(RETRY_AFTER, "30".parse().unwrap());
+        assert!(
+            status_error("u", 429, &h429, b"")
+                .to_string()
+                .contains("Retry-After: 30")
+        );
+        assert!(matches!(
+            status_error("u", 502, &h, b""),
+            HttpError::Status { status: 502, .. }
+        ));
+    }
+
+    #[test]
+    fn non_http_urls_are_refused() {
+        let c = HttpClient::new(HttpOptions::default()).unwrap();
+        assert!(matches!(
+            c.get("ftp://example.com/x", &HeaderMap::new(), 10),
+            Err(HttpError::InvalidUrl { .. })
+        ));
+        assert!(matches!(
+            c.get("not a url", &HeaderMap::new(), 10),
+            Err(HttpError::InvalidUrl { .. })
+        ));
+    }
+}

@@ -1,0 +1,11 @@
+//! Where manifests and signatures come from: the one HTTP client
+//! ([`http`]), registries ([`registry`]), signature stores ([`stores`]:
+//! the release mirror, lookasides, directories), ConfigMaps
+//! ([`configmap`]) and the OpenShift update graph ([`graph`]). Sources
+//! fetch bytes; nothing here decides whether a signature is good.
+
+pub mod configmap;
+pub mod graph;
+pub mod http;
+pub mod registry;
+pub mod stores;

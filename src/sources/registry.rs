@@ -1,0 +1,648 @@
+//! Reading manifests from a registry (Docker Registry HTTP API v2): the
+//! token and Basic authentication flows, and the credentials users already
+//! have in podman's and docker's auth files.
+//!
+//! Nothing fetched here is trusted: callers hash the raw bytes themselves
+//! and ignore the registry's `Docker-Content-Digest` claim.
+
+use crate::sources::http::{HttpClient, HttpError, status_error};
+use crate::image::manifest::media_types;
+use crate::image::reference::Reference;
+use base64::Engine as _;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+
+/// Why a manifest could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{url}: manifest of {reference} not found (HTTP 404)")]
+    ManifestNotFound { reference: String, url: String },
+    #[error("{url}: authentication to {registry} failed: {detail}")]
+    Unauthorized {
+        url: String,
+        registry: String,
+        detail: String,
+    },
+    #[error("{url}: cannot use the registry's authentication challenge: {detail}")]
+    BadChallenge { url: String, detail: String },
+    #[error("{url}: token service answer has no usable token: {detail}")]
+    BadToken { url: String, detail: String },
+    #[error("auth file {path}: {detail}")]
+    AuthFile { path: PathBuf, detail: String },
+    #[error(transparent)]
+    AuthFileRead(#[from] crate::io::FileError),
+    #[error(
+        "{reference}: a reference without a tag or digest cannot be fetched: add :TAG or @sha256:…"
+    )]
+    NoTagOrDigest { reference: String },
+}
+
+/// A user name and password for one registry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BasicAuth({:?}, <password>)", self.username)
+    }
+}
+
+impl BasicAuth {
+    fn header(&self) -> String {
+        let raw = format!("{}:{}", self.username, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+}
+
+/// Credentials from auth files, in lookup order: the first file with an
+/// entry for a registry (or one of the reference's namespaces) wins.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    files: Vec<AuthFile>,
+}
+
+#[derive(Debug, Clone)]
+struct AuthFile {
+    path: PathBuf,
+    /// Normalised key (`host[/namespace…]`) → credentials.
+    entries: Vec<(String, BasicAuth)>,
+}
+
+impl Credentials {
+    /// `authfile` when given (it must exist); otherwise every existing
+    /// file of `$REGISTRY_AUTH_FILE`, `${XDG_RUNTIME_DIR}/containers/auth.json`,
+    /// `~/.config/containers/auth.json` and `~/.docker/config.json`, in
+    /// that order (podman's).
+    pub fn load(authfile: Option<&Path>) -> Result<Credentials, RegistryError> {
+        if let Some(path) = authfile {
+            return Ok(Credentials {
+                files: vec![AuthFile::read(path)?],
+            });
+        }
+        let mut files = Vec::new();
+        for path in default_auth_files() {
+            if path.is_file() {
+                files.push(AuthFile::read(&path)?);
+            }
+        }
+        Ok(Credentials { files })
+    }
+
+    /// Parses one auth file's contents (`path` is used in messages).
+    pub fn from_json(path: &Path, json: &[u8]) -> Result<Credentials, RegistryError> {
+        Ok(Credentials {
+            files: vec![AuthFile::parse(path, json)?],
+        })
+    }
+
+    /// The credentials for `reference`: an entry for its repository, then
+    /// for each parent namespace, then for its registry.
+    pub fn lookup(&self, reference: &Reference) -> Option<&BasicAuth> {
+        let keys: Vec<String> = reference
+            .policy_namespaces()
+            .into_iter()
+            .filter(|k| !k.starts_with("*."))
+            .collect();
+        self.files.iter().find_map(|f| {
+            keys.iter()
+                .find_map(|k| f.entries.iter().find(|(e, _)| e == k).map(|(_, a)| a))
+        })
+    }
+
+    /// The files that were read, for messages.
+    pub fn paths(&self) -> Vec<&Path> {
+        self.files.iter().map(|f| f.path.as_path()).collect()
+    }
+}
+
+fn default_auth_files() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    if let Some(p) = std::env::var_os("REGISTRY_AUTH_FILE").filter(|p| !p.is_empty()) {
+        v.push(PathBuf::from(p));
+    }
+    if let Some(p) = std::env::var_os("XDG_RUNTIME_DIR").filter(|p| !p.is_empty()) {
+        v.push(PathBuf::from(p).join("containers/auth.json"));
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+        let home = PathBuf::from(home);
+        v.push(home.join(".config/containers/auth.json"));
+        v.push(home.join(".docker/config.json"));
+    }
+    v
+}
+
+impl AuthFile {
+    fn read(path: &Path) -> Result<AuthFile, RegistryError> {
+        let bytes = crate::io::read_bounded(path, "auth file", crate::io::MAX_AUTH_FILE)?;
+        AuthFile::parse(path, &bytes)
+    }
+
+    fn parse(path: &Path, json: &[u8]) -> Result<AuthFile, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct File {
+            #[serde(default)]
+            auths: HashMap<String, Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            #[serde(default)]
+            auth: Option<String>,
+        }
+        let bad = |detail: String| RegistryError::AuthFile {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let file: File = serde_json::from_slice(json).map_err(|e| {
+            bad(format!(
+                "not a valid auth file ({e}); expected {{\"auths\": {{\"registry\": {{\"auth\": \"<base64 user:password>\"}}}}}}"
+            ))
+        })?;
+        let mut entries = Vec::new();
+        for (key, entry) in file.auths {
+            // Entries without "auth" (identity tokens, credential helpers)
+            // cannot be used here; other entries still can.
+            let Some(auth) = entry.auth.filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(auth.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| bad(format!("auths.{key:?}.auth is not base64 of user:password")))?;
+            let (username, password) = decoded
+                .split_once(':')
+                .ok_or_else(|| bad(format!("auths.{key:?}.auth is not base64 of user:password")))?;
+            entries.push((
+                normalise_auth_key(&key),
+                BasicAuth {
+                    username: username.to_string(),
+                    password: password.to_string(),
+                },
+            ));
+        }
+        Ok(AuthFile {
+            path: path.to_path_buf(),
+            entries,
+        })
+    }
+}
+
+/// Auth file keys come as `quay.io`, `quay.io/org/repo`,
+/// `https://index.docker.io/v1/`…; reduce them to `host[/path]` as
+/// references name them.
+fn normalise_auth_key(key: &str) -> String {
+    let k = key
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let k = k
+        .strip_suffix("/v1")
+        .or_else(|| k.strip_suffix("/v2"))
+        .unwrap_or(k);
+    let (host, rest) = match k.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (k, None),
+    };
+    let host = match host {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io",
+        h => h,
+    };
+    match rest {
+        Some(r) => format!("{host}/{r}"),
+        None => host.to_string(),
+    }
+}
+
+/// A manifest exactly as the registry served it.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub bytes: Vec<u8>,
+    /// Where it was fetched from.
+    pub url: String,
+}
+
+/// A registry client shared by all fetches of a run (it caches tokens and
+/// which scheme each insecure registry speaks).
+#[derive(Debug)]
+pub struct RegistryClient {
+    http: HttpClient,
+    credentials: Credentials,
+    /// `registry/repository` → Authorization header value.
+    tokens: Mutex<HashMap<String, String>>,
+    /// Registries found to speak plain http (only with TLS verification off).
+    plain_http: Mutex<HashMap<String, bool>>,
+}
+
+impl RegistryClient {
+    pub fn new(http: HttpClient, credentials: Credentials) -> RegistryClient {
+        RegistryClient {
+            http,
+            credentials,
+            tokens: Mutex::default(),
+            plain_http: Mutex::default(),
+        }
+    }
+
+    /// GET the manifest `reference` names (its digest if it has one, else
+    /// its tag), accepting every manifest type so that a list or index is
+    /// returned as such.
+    pub fn get_manifest(&self, reference: &Reference) -> Result<Manifest, RegistryError> {
+        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
+            return Err(RegistryError::NoTagOrDigest {
+                reference: reference.to_string(),
+            });
+        };
+        let host = api_host(reference.domain());
+        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
+        );
+
+        let known_plain = self.plain_http.lock().unwrap().get(host).copied();
+        let response = match known_plain {
+            Some(plain) => {
+                self.get_authorized(reference, &url_for(host, plain, &path), &headers)?
+            }
+            None if self.http.options().tls_verify => {
+                self.get_authorized(reference, &url_for(host, false, &path), &headers)?
+            }
+            None => {
+                // Like skopeo with --tls-verify=false: https first, then
+                // plain http if the registry does not speak TLS.
+                match self.get_authorized(reference, &url_for(host, false, &path), &headers) {
+                    Ok(r) => {
+                        self.plain_http
+                            .lock()
+                            .unwrap()
+                            .insert(host.to_string(), false);
+                        r
+                    }
+                    Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
+                        let r =
+                            self.get_authorized(reference, &url_for(host, true, &path), &headers)?;
+                        self.plain_http
+                            .lock()
+                            .unwrap()
+                            .insert(host.to_string(), true);
+                        r
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        let url = response.url.clone();
+        match response.status {
+            200..=299 => Ok(Manifest {
+                bytes: response.body,
+                url,
+            }),
+            404 => Err(RegistryError::ManifestNotFound {
+                reference: reference.to_string(),
+                url,
+            }),
+            s => Err(status_error(&url, s, &response.headers, &response.body).into()),
+        }
+    }
+
+    /// GET with the cached authorization, doing the challenge flow once on
+    /// a 401.
+    fn get_authorized(
+        &self,
+        reference: &Reference,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        let max = crate::io::MAX_MANIFEST_SIZE;
+        let key = reference.repository();
+        let cached = self.tokens.lock().unwrap().get(&key).cloned();
+        let with_auth = |auth: Option<&str>| -> Result<HeaderMap, RegistryError> {
+            let mut h = headers.clone();
+            if let Some(a) = auth {
+                h.insert(
+                    AUTHORIZATION,
+                    HeaderValue::from_str(a).map_err(|_| RegistryError::BadToken {
+                        url: url.to_string(),
+                        detail: "token is not a valid header value".into(),
+                    })?,
+                );
+            }
+            Ok(h)
+        };
+        let response = self.http.get(url, &with_auth(cached.as_deref())?, max)?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let challenge = response
+            .headers
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Unauthorized {
+                url: url.to_string(),
+                registry: reference.domain().to_string(),
+                detail: "HTTP 401 without a WWW-Authenticate challenge".into(),
+            })?;
+        let challenge =
+            Challenge::parse(challenge).map_err(|detail| RegistryError::BadChallenge {
+                url: url.to_string(),
+                detail,
+            })?;
+        let creds = self.credentials.lookup(reference);
+        let auth = match challenge {
+            Challenge::Basic => match creds {
+                Some(c) => c.header(),
+                None => {
+                    return Err(RegistryError::Unauthorized {
+                        url: url.to_string(),
+                        registry: reference.domain().to_string(),
+                        detail: self.no_credentials_hint(),
+                    });
+                }
+            },
+            Challenge::Bearer { realm, service } => {
+                self.fetch_token(url, reference, &realm, service.as_deref(), creds)?
+            }
+        };
+        let response = self.http.get(url, &with_auth(Some(&auth))?, max)?;
+        if response.status == 401 {
+            let detail = match creds {
+                Some(c) => format!(
+                    "the registry refused the credentials for user {:?}",
+                    c.username
+                ),
+                None => self.no_credentials_hint(),
+            };
+            return Err(RegistryError::Unauthorized {
+                url: url.to_string(),
+                registry: reference.domain().to_string(),
+                detail,
+            });
+        }
+        self.tokens.lock().unwrap().insert(key, auth);
+        Ok(response)
+    }
+
+    fn no_credentials_hint(&self) -> String {
+        let paths = self.credentials.paths();
+        if paths.is_empty() {
+            "credentials required and no auth file found (use --authfile, podman login or docker login)".into()
+        } else {
+            let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!(
+                "credentials required and none found for this registry in {}",
+                list.join(", ")
+            )
+        }
+    }
+
+    /// The bearer-token flow: anonymous, or with the user's credentials
+    /// when the auth files have them.
+    fn fetch_token(
+        &self,
+        url: &str,
+        reference: &Reference,
+        realm: &str,
+        service: Option<&str>,
+        creds: Option<&BasicAuth>,
+    ) -> Result<String, RegistryError> {
+        let bad_challenge = |detail: String| RegistryError::BadChallenge {
+            url: url.to_string(),
+            detail,
+        };
+        let mut token_url = reqwest::Url::parse(realm)
+            .map_err(|e| bad_challenge(format!("realm {realm:?} is not a URL: {e}")))?;
+        if url.starts_with("https://") && token_url.scheme() != "https" {
+            return Err(bad_challenge(format!(
+                "realm {realm:?} is not https: refusing to send credentials in clear"
+            )));
+        }
+        {
+            let mut q = token_url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            q.append_pair("scope", &format!("repository:{}:pull", reference.path()));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(c) = creds {
+            headers.insert(
+                AUTHORIZATION,
+                HeaderValue::from_str(&c.header()).map_err(|_| RegistryError::AuthFile {
+                    path: PathBuf::new(),
+                    detail: "credentials are not a valid header value".into(),
+                })?,
+            );
+        }
+        let response = self
+            .http
+            .get(token_url.as_str(), &headers, crate::io::MAX_TOKEN_RESPONSE)?;
+        if response.status == 401 || response.status == 403 {
+            return Err(RegistryError::Unauthorized {
+                url: token_url.to_string(),
+                registry: reference.domain().to_string(),
+                detail: match creds {
+                    Some(c) => format!(
+                        "the token service refused the credentials for user {:?}",
+                        c.username
+                    ),
+                    None => self.no_credentials_hint(),
+                },
+            });
+        }
+        let body = response.into_ok()?;
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let t: Token = serde_json::from_slice(&body).map_err(|e| RegistryError::BadToken {
+            url: token_url.to_string(),
+            detail: e.to_string(),
+        })?;
+        let token = t
+            .token
+            .or(t.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| RegistryError::BadToken {
+                url: token_url.to_string(),
+                detail: "neither \"token\" nor \"access_token\" is set".into(),
+            })?;
+        Ok(format!("Bearer {token}"))
+    }
+}
+
+/// docker.io's API lives on another host.
+fn api_host(domain: &str) -> &str {
+    if domain == crate::image::reference::DEFAULT_DOMAIN {
+        "registry-1.docker.io"
+    } else {
+        domain
+    }
+}
+
+fn url_for(host: &str, plain_http: bool, path: &str) -> String {
+    let scheme = if plain_http { "http" } else { "https" };
+    format!("{scheme}://{host}{path}")
+}
+
+/// A `WWW-Authenticate` challenge relsig can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Challenge {
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+impl Challenge {
+    fn parse(header: &str) -> Result<Challenge, String> {
+        let header = header.trim();
+        let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+        let params = parse_auth_params(rest)?;
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.clone())
+        };
+        if scheme.eq_ignore_ascii_case("basic") {
+            Ok(Challenge::Basic)
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            let realm = get("realm").ok_or("Bearer challenge without a realm")?;
+            Ok(Challenge::Bearer {
+                realm,
+                service: get("service"),
+            })
+        } else {
+            Err(format!("unsupported authentication scheme {scheme:?}"))
+        }
+    }
+}
+
+/// `key="value", key=token, …` with backslash escapes in quoted values.
+fn parse_auth_params(s: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(out);
+        }
+        let mut name = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' {
+                break;
+            }
+            name.push(c);
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!("parameter {:?} has no value", name.trim()));
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('"') => break,
+                    Some(c) => value.push(c),
+                    None => return Err("unterminated quoted value".into()),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        out.push((name.trim().to_string(), value.trim().to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_challenge_is_parsed() {
+        let c = Challenge::parse(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull""#,
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            }
+        );
+        assert_eq!(
+            Challenge::parse(r#"Basic realm="x""#).unwrap(),
+            Challenge::Basic
+        );
+        assert!(Challenge::parse(r#"Bearer service="x""#).is_err());
+        assert!(Challenge::parse(r#"Bearer realm="x"#).is_err());
+        assert!(Challenge::parse("Negotiate").is_err());
+    }
+
+    #[test]
+    fn auth_file_lookup_prefers_the_most_specific_entry() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let json = format!(
+            r#"{{"auths":{{"quay.io":{{"auth":"{}"}},"quay.io/org":{{"auth":"{}"}},"https://index.docker.io/v1/":{{"auth":"{}"}},"helper.io":{{}}}}}}"#,
+            b64("host:1"),
+            b64("org:2"),
+            b64("hub:3")
+        );
+        let c = Credentials::from_json(Path::new("auth.json"), json.as_bytes()).unwrap();
+        let user = |r: &str| {
+            c.lookup(&Reference::parse(r).unwrap())
+                .map(|a| a.username.clone())
+        };
+        assert_eq!(user("quay.io/org/repo:1").as_deref(), Some("org"));
+        assert_eq!(user("quay.io/other/repo:1").as_deref(), Some("host"));
+        assert_eq!(user("busybox:latest").as_deref(), Some("hub"));
+        assert_eq!(user("helper.io/a:1"), None);
+        assert_eq!(user("example.com/a:1"), None);
+    }
+
+    #[test]
+    fn broken_auth_files_name_the_file() {
+        let e = Credentials::from_json(Path::new("/x/auth.json"), b"{").unwrap_err();
+        assert!(e.to_string().starts_with("auth file /x/auth.json:"), "{e}");
+        let e = Credentials::from_json(
+            Path::new("/x/auth.json"),
+            br#"{"auths":{"q.io":{"auth":"!!!"}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("q.io"), "{e}");
+    }
+
+    #[test]
+    fn docker_hub_uses_its_api_host() {
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(api_host("127.0.0.1:5000"), "127.0.0.1:5000");
+    }
+}

@@ -1,0 +1,386 @@
+//! Where signatures are found and how they are laid out: the OpenShift
+//! release mirror (`<store>/sha256=<hex>/signature-N`), containers'
+//! lookaside stores (`<base>/<repository path>@sha256=<hex>/signature-N`),
+//! local directories in either layout or a `dir:` image's flat
+//! `signature-N`, and signature ConfigMaps. Also writing the mirror layout.
+//!
+//! Every list is ordered (N = 1, 2, …, ending at the first missing one) and
+//! bounded: at most [`MAX_SIGNATURES`] signatures of at most
+//! [`MAX_SIGNATURE_SIZE`] bytes each.
+
+use crate::sources::configmap::{ConfigMapError, SignatureConfigMap};
+use crate::image::digest::Digest;
+use crate::io::{MAX_SIGNATURE_SIZE, MAX_SIGNATURES, write_file_atomically};
+use crate::sources::http::{HttpClient, HttpError, status_error};
+use crate::image::reference::Reference;
+use reqwest::header::HeaderMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+
+/// The release mirrors OpenShift itself reads, used when no source is
+/// given.
+pub const DEFAULT_STORES: [&str; 2] = [
+    "https://mirror.openshift.com/pub/openshift-v4/signatures/openshift/release",
+    "https://mirror.openshift.com/pub/openshift-v4/signatures/openshift-release-dev/ocp-release",
+];
+
+/// One signature as found, unverified.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub bytes: Vec<u8>,
+    /// Where it came from: a URL, a file path, or `FILE#KEY` for a
+    /// ConfigMap entry.
+    pub source: String,
+}
+
+/// A source that could not be read. A missing first signature is not an
+/// error: it means the source has none.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{}: not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error(transparent)]
+    File(#[from] crate::io::FileError),
+    #[error("{location}: more than {MAX_SIGNATURES} signatures for one image")]
+    TooMany { location: String },
+    #[error("{location}: {detail}")]
+    InvalidLocation { location: String, detail: String },
+    #[error(transparent)]
+    ConfigMap(#[from] ConfigMapError),
+}
+
+/// The root of a store: an http(s) URL or a local directory (a plain
+/// path or a `file://` URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// Without a trailing `/`.
+    Url(String),
+    Dir(PathBuf),
+}
+
+impl Location {
+    pub fn parse(s: &str) -> Result<Location, StoreError> {
+        let invalid = |detail: &str| StoreError::InvalidLocation {
+            location: s.to_string(),
+            detail: detail.to_string(),
+        };
+        if s.starts_with("http://") || s.starts_with("https://") {
+            reqwest::Url::parse(s).map_err(|e| invalid(&e.to_string()))?;
+            return Ok(Location::Url(s.trim_end_matches('/').to_string()));
+        }
+        if s.starts_with("file:") {
+            let url = reqwest::Url::parse(s).map_err(|e| invalid(&e.to_string()))?;
+            let path = url
+                .to_file_path()
+                .map_err(|()| invalid("not a local file URL (file:///absolute/path)"))?;
+            return Ok(Location::Dir(path));
+        }
+        if let Some((scheme, _)) = s.split_once("://") {
+            return Err(invalid(&format!(
+                "unsupported scheme {scheme:?}: use http://, https://, file:// or a directory"
+            )));
+        }
+        if s.is_empty() {
+            return Err(invalid("empty location"));
+        }
+        Ok(Location::Dir(PathBuf::from(s)))
+    }
+
+    /// Reads `<root>/<prefix>/signature-1`, `-2`, … until one is missing.
+    pub fn numbered(&self, http: &HttpClient, prefix: &str) -> Result<Vec<Signature>, StoreError> {
+        match self {
+            Location::Url(base) => numbered(self.join(prefix), |n| {
+                let url = format!("{base}/{prefix}/signature-{n}");
+                Ok(fetch_optional(http, &url)?.map(|bytes| Signature { bytes, source: url }))
+            }),
+            Location::Dir(dir) => dir_numbered(dir, prefix),
+        }
+    }
+
+    /// `<root>/<relative>` for messages.
+    pub fn join(&self, relative: &str) -> String {
+        match self {
+            Location::Url(base) => format!("{base}/{relative}"),
+            Location::Dir(dir) => dir.join(relative).display().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Url(u) => f.write_str(u),
+            Location::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
+}
+
+/// `sha256=<hex>`: how both store layouts spell a digest in a path.
+pub fn digest_component(digest: &Digest) -> String {
+    format!("{}={}", digest.algorithm().name(), digest.hex())
+}
+
+/// The release mirror layout: `<store>/sha256=<hex>/signature-N`.
+pub fn mirror_signatures(
+    http: &HttpClient,
+    store: &Location,
+    digest: &Digest,
+) -> Result<Vec<Signature>, StoreError> {
+    store.numbered(http, &digest_component(digest))
+}
+
+/// The containers lookaside layout, as registries.d's `lookaside` URLs use
+/// it: `<base>/<repository path>@sha256=<hex>/signature-N` (the path
+/// without the registry host).
+pub fn lookaside_signatures(
+    http: &HttpClient,
+    base: &Location,
+    reference: &Reference,
+    digest: &Digest,
+) -> Result<Vec<Signature>, StoreError> {
+    base.numbered(http, &lookaside_prefix(reference, digest))
+}
+
+fn lookaside_prefix(reference: &Reference, digest: &Digest) -> String {
+    format!("{}@{}", reference.path(), digest_component(digest))
+}
+
+/// A local directory in the mirror layout, the lookaside layout (when
+/// `reference` is known), or the flat `signature-N` of a `dir:` image.
+pub fn dir_signatures(
+    dir: &Path,
+    reference: Option<&Reference>,
+    digest: &Digest,
+) -> Result<Vec<Signature>, StoreError> {
+    if !dir.is_dir() {
+        return Err(StoreError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mirror = digest_component(digest);
+    if dir.join(&mirror).is_dir() {
+        return dir_numbered(dir, &mirror);
+    }
+    if let Some(r) = reference {
+        let prefix = lookaside_prefix(r, digest);
+        if dir.join(&prefix).is_dir() {
+            return dir_numbered(dir, &prefix);
+        }
+    }
+    dir_numbered(dir, "")
+}
+
+fn dir_numbered(dir: &Path, prefix: &str) -> Result<Vec<Signature>, StoreError> {
+    let folder = dir.join(prefix);
+    numbered(folder.display().to_string(), |n| {
+        let path = folder.join(format!("signature-{n}"));
+        Ok(read_optional(&path)?.map(|bytes| Signature {
+            bytes,
+            source: path.display().to_string(),
+        }))
+    })
+}
+
+/// Collects `get(1)`, `get(2)`, … until one is `None`; more than
+/// [`MAX_SIGNATURES`] is an error (checked by asking for one more).
+fn numbered(
+    location: String,
+    mut get: impl FnMut(usize) -> Result<Option<Signature>, StoreError>,
+) -> Result<Vec<Signature>, StoreError> {
+    let mut out = Vec::new();
+    for n in 1..=MAX_SIGNATURES + 1 {
+        let Some(sig) = get(n)? else { break };
+        if n > MAX_SIGNATURES {
+            return Err(StoreError::TooMany { location });
+        }
+        out.push(sig);
+    }
+    Ok(out)
+}
+
+/// A signature ConfigMap: the entries `sha256-<hex>-N` for `digest`.
+pub fn configmap_signatures(
+    configmap: &SignatureConfigMap,
+    path: &Path,
+    digest: &Digest,
+) -> Vec<Signature> {
+    configmap
+        .signatures(digest)
+        .into_iter()
+        .take(MAX_SIGNATURES)
+        .map(|(key, bytes)| Signature {
+            bytes: bytes.to_vec(),
+            source: format!("{}#{key}", path.display()),
+        })
+        .collect()
+}
+
+/// A configured signature source.
+#[derive(Debug, Clone)]
+pub enum SignatureSource {
+    /// `--signature-store`: the release mirror layout.
+    Mirror(Location),
+    /// `--lookaside`: the containers lookaside layout.
+    Lookaside(Location),
+    /// `--signature-dir`: a directory in any layout.
+    Dir(PathBuf),
+    /// `--signature-configmap`: a ConfigMap file, read once.
+    ConfigMap(Arc<SignatureConfigMap>, PathBuf),
+}
+
+impl SignatureSource {
+    /// Reads a ConfigMap source.
+    pub fn configmap(path: &Path) -> Result<SignatureSource, StoreError> {
+        Ok(SignatureSource::ConfigMap(
+            Arc::new(SignatureConfigMap::read(path)?),
+            path.to_path_buf(),
+        ))
+    }
+
+    /// The signatures this source has for `digest`. `reference` is where
+    /// the image lives (or its identity), used by the lookaside layout.
+    pub fn signatures(
+        &self,
+        http: &HttpClient,
+        reference: Option<&Reference>,
+        digest: &Digest,
+    ) -> Result<Vec<Signature>, StoreError> {
+        match self {
+            SignatureSource::Mirror(l) => mirror_signatures(http, l, digest),
+            SignatureSource::Lookaside(l) => match reference {
+                Some(r) => lookaside_signatures(http, l, r, digest),
+                None => Err(StoreError::InvalidLocation {
+                    location: l.to_string(),
+                    detail: "a lookaside store needs the image's repository".into(),
+                }),
+            },
+            SignatureSource::Dir(d) => dir_signatures(d, reference, digest),
+            SignatureSource::ConfigMap(cm, path) => Ok(configmap_signatures(cm, path, digest)),
+        }
+    }
+}
+
+impl std::fmt::Display for SignatureSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignatureSource::Mirror(l) => write!(f, "signature store {l}"),
+            SignatureSource::Lookaside(l) => write!(f, "lookaside {l}"),
+            SignatureSource::Dir(d) => write!(f, "directory {}", d.display()),
+            SignatureSource::ConfigMap(_, p) => write!(f, "ConfigMap {}", p.display()),
+        }
+    }
+}
+
+/// GET a signature: `None` on 404, the body on 2xx, an error otherwise.
+fn fetch_optional(http: &HttpClient, url: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let response = http.get(url, &HeaderMap::new(), MAX_SIGNATURE_SIZE)?;
+    match response.status {
+        200..=299 => Ok(Some(response.body)),
+        404 => Ok(None),
+        s => Err(status_error(url, s, &response.headers, &response.body).into()),
+    }
+}
+
+fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match crate::io::read_bounded(path, "signature", MAX_SIGNATURE_SIZE) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(crate::io::FileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `signatures` for `digest` in the mirror layout under `dir`
+/// (`dir/sha256=<hex>/signature-1..N`), removing higher-numbered files
+/// left from an earlier run so the list stays contiguous.
+pub fn write_mirror_layout(
+    dir: &Path,
+    digest: &Digest,
+    signatures: &[&[u8]],
+) -> std::io::Result<Vec<PathBuf>> {
+    let folder = dir.join(digest_component(digest));
+    std::fs::create_dir_all(&folder)?;
+    let mut written = Vec::new();
+    for (i, bytes) in signatures.iter().enumerate() {
+        let path = folder.join(format!("signature-{}", i + 1));
+        write_file_atomically(&path, bytes)?;
+        written.push(path);
+    }
+    for n in signatures.len() + 1..=MAX_SIGNATURES + 1 {
+        match std::fs::remove_file(folder.join(format!("signature-{n}"))) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            r => r?,
+        }
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest() -> Digest {
+        "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4"
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(
+            Location::parse("http://127.0.0.1:1/x/").unwrap(),
+            Location::Url("http://127.0.0.1:1/x".into())
+        );
+        assert_eq!(
+            Location::parse("file:///srv/sigs").unwrap(),
+            Location::Dir("/srv/sigs".into())
+        );
+        assert_eq!(
+            Location::parse("sigs").unwrap(),
+            Location::Dir("sigs".into())
+        );
+        assert!(Location::parse("ftp://x/y").is_err());
+    }
+
+    #[test]
+    fn layouts_in_directories_are_found_and_bounded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = digest();
+        let r = Reference::parse("registry.redhat.io/albo/bundle:1").unwrap();
+        // Nothing there: no signatures, not an error.
+        assert!(dir_signatures(tmp.path(), Some(&r), &d).unwrap().is_empty());
+
+        let look = tmp
+            .path()
+            .join(format!("albo/bundle@{}", digest_component(&d)));
+        std::fs::create_dir_all(&look).unwrap();
+        std::fs::write(look.join("signature-1"), b"L1").unwrap();
+        let sigs = dir_signatures(tmp.path(), Some(&r), &d).unwrap();
+        assert_eq!(sigs.len(), 1);
+        assert_eq!(sigs[0].bytes, b"L1");
+
+        write_mirror_layout(tmp.path(), &d, &[b"a", b"b", b"c"]).unwrap();
+        write_mirror_layout(tmp.path(), &d, &[b"x", b"y"]).unwrap();
+        let sigs = dir_signatures(tmp.path(), Some(&r), &d).unwrap();
+        let bytes: Vec<&[u8]> = sigs.iter().map(|s| s.bytes.as_slice()).collect();
+        assert_eq!(bytes, [b"x".as_slice(), b"y".as_slice()]);
+        assert!(sigs[1].source.ends_with(
+            "sha256=50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4/signature-2"
+        ));
+
+        let many = tempfile::tempdir().unwrap();
+        for n in 1..=MAX_SIGNATURES + 1 {
+            std::fs::write(many.path().join(format!("signature-{n}")), b"s").unwrap();
+        }
+        assert!(matches!(
+            dir_signatures(many.path(), None, &d),
+            Err(StoreError::TooMany { .. })
+        ));
+    }
+}

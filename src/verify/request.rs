@@ -1,0 +1,141 @@
+//! What the user asked to verify: an IMAGE argument (a tag or digest
+//! reference, a release version, or a bare digest with the identity it
+//! must be signed as) parsed into an [`ImageRequest`].
+
+use crate::image::digest::Digest;
+use crate::image::reference::{Reference, ReferenceError};
+use crate::signature::identity::ExpectedIdentity;
+use crate::sources::graph;
+
+/// What an IMAGE argument names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A tag or digest reference: the manifest comes from the registry.
+    Reference(Reference),
+    /// An OpenShift release version, resolved through the update graph.
+    Version(String),
+    /// Only a digest: no registry at all (as the cluster-version-operator
+    /// verifies releases), with the identity its signatures must name.
+    Digest(Digest, IdentityOverride),
+}
+
+/// An identity given instead of the one the image argument implies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityOverride {
+    /// `--identity REF`: the signature must name exactly REF.
+    Exact(Reference),
+    /// `--identity-repository REPO`: any tag or digest of REPO.
+    Repository(Reference),
+}
+
+impl IdentityOverride {
+    /// What the signed identity must be, and the reference that names
+    /// the image in lookaside paths.
+    pub fn expected(&self) -> (ExpectedIdentity, Reference) {
+        match self {
+            IdentityOverride::Exact(r) => (ExpectedIdentity::Exact(r.clone()), r.clone()),
+            IdentityOverride::Repository(r) => (ExpectedIdentity::Repository(r.clone()), r.clone()),
+        }
+    }
+}
+
+/// One image to verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRequest {
+    /// The argument as the user typed it, for reports.
+    pub input: String,
+    pub target: Target,
+    pub identity: Option<IdentityOverride>,
+}
+
+/// An image argument that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Digest(#[from] crate::image::digest::DigestError),
+    #[error("{input}: a reference without a tag or digest names no image: add :TAG or @sha256:…")]
+    NoTagOrDigest { input: String },
+    #[error(
+        "{input}: verifying by digest alone needs the identity the signature must name: add --identity REF or --identity-repository REPO"
+    )]
+    DigestWithoutIdentity { input: String },
+}
+
+impl ImageRequest {
+    /// Parses an IMAGE argument: a release version (`4.15.0`), a bare
+    /// digest (`sha256:…`, needs `identity`), or a tag or digest reference.
+    pub fn parse(
+        input: &str,
+        identity: Option<IdentityOverride>,
+    ) -> Result<ImageRequest, RequestError> {
+        let target = if graph::is_release_version(input) {
+            Target::Version(input.to_string())
+        } else if is_bare_digest(input) {
+            let Some(id) = identity.clone() else {
+                return Err(RequestError::DigestWithoutIdentity {
+                    input: input.to_string(),
+                });
+            };
+            Target::Digest(Digest::parse(input)?, id)
+        } else {
+            let r = Reference::parse(input)?;
+            if r.is_name_only() {
+                return Err(RequestError::NoTagOrDigest {
+                    input: input.to_string(),
+                });
+            }
+            Target::Reference(r)
+        };
+        Ok(ImageRequest {
+            input: input.to_string(),
+            target,
+            identity,
+        })
+    }
+}
+
+/// `sha256:…`-shaped (an algorithm, a colon, no slash), as opposed to
+/// `host:port/repo` or `repo:tag`.
+fn is_bare_digest(s: &str) -> bool {
+    s.split_once(':').is_some_and(|(algo, rest)| {
+        matches!(algo, "sha256" | "sha384" | "sha512") && !rest.contains('/')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_arguments_are_classified() {
+        let id = Some(IdentityOverride::Exact(
+            Reference::parse("quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64").unwrap(),
+        ));
+        let d = "sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363";
+        assert_eq!(
+            ImageRequest::parse("4.15.0", None).unwrap().target,
+            Target::Version("4.15.0".into())
+        );
+        assert!(matches!(
+            ImageRequest::parse(d, id.clone()).unwrap().target,
+            Target::Digest(..)
+        ));
+        assert!(matches!(
+            ImageRequest::parse(d, None),
+            Err(RequestError::DigestWithoutIdentity { .. })
+        ));
+        assert!(matches!(
+            ImageRequest::parse("localhost:5000/a:1", None)
+                .unwrap()
+                .target,
+            Target::Reference(_)
+        ));
+        assert!(matches!(
+            ImageRequest::parse("quay.io/a/b", None),
+            Err(RequestError::NoTagOrDigest { .. })
+        ));
+        assert!(ImageRequest::parse("Bad/Name:1", None).is_err());
+    }
+}

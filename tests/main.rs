@@ -1,0 +1,27 @@
+//! relsig's integration tests, in one executable so that the suite links
+//! sequoia, reqwest and the test helpers once. Each module tests one area
+//! through the binary or the library; `common` runs the binary (bounded
+//! and hermetic), starts the real registry and loopback servers, and
+//! names the fixtures; `signing` makes keys and signatures at test time.
+//!
+//! Two tests run alone, in their own executables, because they measure
+//! process-wide state: `payload_bomb` (this process's peak memory) and
+//! `signature_cache` (sequoia's global verification cache, which must
+//! start empty).
+
+mod common;
+mod signing;
+
+mod suite {
+    mod closed_pipes;
+    mod expected_tsv;
+    mod generated_keys;
+    mod hermetic;
+    mod policy_cli;
+    mod policy_eval;
+    mod policy_registry;
+    mod proptest_no_panic;
+    mod redhat;
+    mod verify_registry;
+    mod verify_release;
+}

@@ -1,0 +1,77 @@
+//! A reader that stops early (`relsig … | head -1`, `| grep -q`) closes
+//! relsig's stdout: relsig must end quietly with the exit code it would
+//! have had, never panic (Rust's `println!` does on a broken pipe).
+
+use crate::common::{fixtures, noo_dir, relsig_command};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Runs relsig with a stdout whose reader is already gone: every write
+/// gets EPIPE. Returns the exit code and stderr.
+fn with_closed_stdout(args: &[&str]) -> (i32, String) {
+    let home = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let err_path = home.path().join("stderr");
+    let mut child = relsig_command(home.path())
+        .args(args)
+        .stdout(Stdio::from(writer))
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "relsig {args:?} hangs");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stderr = std::fs::read_to_string(&err_path).unwrap();
+    (status.code().unwrap_or(-1), stderr)
+}
+
+fn noo(file: &str) -> String {
+    noo_dir().join(file).display().to_string()
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_exit_code_and_never_panics() {
+    let identity = "registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1";
+    let other = "registry.redhat.io/albo/aws-load-balancer-operator-bundle:9.9";
+    let manifest = noo("manifest.json");
+    let sig = noo("signature-3");
+    let missing = fixtures().join("no-such-file").display().to_string();
+    let cases: [(&[&str], i32); 7] = [
+        (&["standalone-verify", &manifest, identity, "any", &sig], 0),
+        (&["standalone-verify", &manifest, identity, "any", &sig, "--output", "json"], 0),
+        (&["standalone-verify", &manifest, other, "any", &sig, "--output", "json"], 1),
+        (&["standalone-verify", &missing, identity, "any", &sig, "--output", "json"], 2),
+        (&["digest", &manifest], 0),
+        (&["inspect", &sig, "--output", "json"], 0),
+        (&["--help"], 0),
+    ];
+    for (args, want) in cases {
+        let (code, stderr) = with_closed_stdout(args);
+        assert!(!stderr.contains("panicked"), "relsig {args:?} panicked:\n{stderr}");
+        assert!(!stderr.contains("Broken pipe"), "relsig {args:?}:\n{stderr}");
+        assert_eq!(code, want, "relsig {args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_verify_batch_into_a_closed_pipe_keeps_its_exit_code() {
+    let dir = noo_dir().display().to_string();
+    let digest = "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
+    for (identity, want) in [
+        ("registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1", 0),
+        ("registry.redhat.io/albo/other:1", 1),
+    ] {
+        let args = [
+            "verify", "--digest", digest, "--identity", identity, "--signature-dir", &dir, "-v",
+        ];
+        let (code, stderr) = with_closed_stdout(&args);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(code, want, "{stderr}");
+    }
+}
