@@ -14,11 +14,13 @@
 //! with skopeo is `bench/compare-skopeo.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use relsig::signature::identity::ExpectedIdentity;
-use relsig::signature::openpgp::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
 use relsig::image::manifest;
 use relsig::image::reference::Reference;
-use relsig::signature::check::{Checks, Image, Reason, check_signature};
+use relsig::signature::Reason;
+use relsig::signature::check::{Checks, Image, check_signature};
+use relsig::signature::identity::ExpectedIdentity;
+use relsig::signature::openpgp::OpenPgp;
+use relsig::signature::openpgp::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
 use sequoia_openpgp::parse::Parse;
 use sequoia_openpgp::serialize::{Marshal, MarshalInto};
 use sequoia_openpgp::{Packet, PacketPile};
@@ -64,9 +66,12 @@ fn benches(c: &mut Criterion) {
 
     // The check the binary runs, with the keyring loaded once.
     let keyring = Keyring::redhat();
-    let checks = Checks {
+    let mechanism = OpenPgp {
         keyring: &keyring,
         accepted: &accepted,
+    };
+    let checks = Checks {
+        mechanism: &mechanism,
         expected: &expected,
         at,
     };
@@ -93,8 +98,12 @@ fn benches(c: &mut Criterion) {
     c.bench_function("keyring load + check_signature noo-bundle", |b| {
         b.iter(|| {
             let keyring = Keyring::redhat();
-            let checks = Checks {
+            let mechanism = OpenPgp {
                 keyring: &keyring,
+                accepted: &accepted,
+            };
+            let checks = Checks {
+                mechanism: &mechanism,
                 ..checks
             };
             check_signature(

@@ -49,7 +49,10 @@ mod tests {
         use Status::*;
         assert_eq!(Status::combine([]), Verified);
         assert_eq!(Status::combine([Verified, CouldNotCheck]), CouldNotCheck);
-        assert_eq!(Status::combine([CouldNotCheck, Rejected, Verified]), Rejected);
+        assert_eq!(
+            Status::combine([CouldNotCheck, Rejected, Verified]),
+            Rejected
+        );
         assert_eq!(Status::combine([Rejected]).exit_code(), 1);
         assert_eq!(CouldNotCheck.exit_code(), 2);
     }

@@ -9,9 +9,9 @@ mod common;
 mod signing;
 
 use openpgp::cert::prelude::*;
-use relsig::signature::openpgp::keyring::Keyring;
-use relsig::signature::check::Image;
 use relsig::signature::Reason;
+use relsig::signature::check::Image;
+use relsig::signature::openpgp::keyring::Keyring;
 use sequoia_openpgp as openpgp;
 use signing::*;
 use std::io::Read as _;

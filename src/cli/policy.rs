@@ -53,7 +53,7 @@ enum PolicyCommand {
     /// Exit 0 accepted, 1 rejected, 2 the policy or input is invalid or
     /// relsig cannot decide (sigstoreSigned, unreadable keys).
     #[command(after_help = CHECK_EXAMPLES)]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Check policy.json (and registries.d) for defects before a rollout.
     ///
     /// Errors (exit 2): invalid JSON/YAML, unknown requirement types and
@@ -221,7 +221,7 @@ struct InitArgs {
 
 pub fn run(args: PolicyArgs) -> anyhow::Result<Status> {
     match args.command {
-        PolicyCommand::Check(a) => run_check(a),
+        PolicyCommand::Check(a) => run_check(*a),
         PolicyCommand::Lint(a) => run_lint(a),
         PolicyCommand::MachineConfig(a) => run_render(a),
         PolicyCommand::Init(a) => run_init(a),

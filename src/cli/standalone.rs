@@ -94,9 +94,8 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         Ok(r) => ExpectedIdentity::Exact(r),
         Err(e) => return input_error(Reason::InvalidReferenceArgument, e.to_string()),
     };
-    let io_error = |e: relsig::io::FileError| {
-        input_error(Reason::IoError, relsig::io::error_chain(&e))
-    };
+    let io_error =
+        |e: relsig::io::FileError| input_error(Reason::IoError, relsig::io::error_chain(&e));
     let manifest = match read_bounded(&args.manifest, "manifest", MAX_MANIFEST_SIZE) {
         Ok(m) => m,
         Err(e) => return io_error(e),

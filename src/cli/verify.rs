@@ -2,17 +2,15 @@
 
 use anyhow::{Context as _, bail};
 use clap::ArgAction;
-use relsig::status::Status;
-use relsig::verify::{
-    Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, run_status,
-};
-use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
-use relsig::sources::http::{HttpClient, HttpOptions};
-use relsig::signature::openpgp::keyring::{Accepted, Keyring};
 use relsig::image::reference::Reference;
-use relsig::sources::registry::Credentials;
+use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
+use relsig::sources::http::{HttpClient, HttpOptions};
+use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, DEFAULT_STORES, Location, SignatureSource};
+use relsig::status::Status;
+use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, run_status};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -361,7 +359,10 @@ fn read_image_list(
         match relsig::io::read_limited(std::io::stdin(), relsig::io::MAX_IMAGE_LIST) {
             Ok(b) => b,
             Err(relsig::io::BoundedReadError::TooLarge) => {
-                bail!("image list on stdin is larger than {} bytes", relsig::io::MAX_IMAGE_LIST)
+                bail!(
+                    "image list on stdin is larger than {} bytes",
+                    relsig::io::MAX_IMAGE_LIST
+                )
             }
             Err(relsig::io::BoundedReadError::Io(e)) => {
                 bail!("cannot read the image list from stdin: {e}")
@@ -437,7 +438,9 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
             a.report.key_fingerprint.as_deref().unwrap_or("?"),
             a.source
         ),
-        (Status::CouldNotCheck, _) => outln!("NOT verified {}: could not check: {}", o.image, o.message),
+        (Status::CouldNotCheck, _) => {
+            outln!("NOT verified {}: could not check: {}", o.image, o.message)
+        }
         _ => outln!("NOT verified {}: {}", o.image, o.message),
     }
     if !verbose {

@@ -1,4 +1,4 @@
-//! What a signature is about: a docker reference ([`reference`]), the
+//! What a signature is about: a docker reference ([`mod@reference`]), the
 //! manifest bytes ([`manifest`]) and their digest ([`digest`]).
 
 pub mod digest;

@@ -4,14 +4,13 @@
 //! `lint` can report them all at once.
 
 use super::{Diagnostic, member_path};
+use crate::image::reference::Reference;
 use crate::signature::identity::validate_remap_prefix;
 use crate::signature::payload::StrictValue;
-use crate::image::reference::Reference;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
-
 
 /// The transports containers/image knows; other names are accepted (as
 /// there) but never used.

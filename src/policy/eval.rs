@@ -5,12 +5,12 @@
 
 use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
 use super::{member_path, resolve_key_path};
-use crate::signature::identity::ExpectedIdentity;
-use crate::signature::openpgp::keyring::{Accepted, Keyring};
 use crate::image::reference::{Reference, ReferenceError};
-use crate::signature::check::{Checks, Image, check_signature};
-use crate::signature::openpgp::OpenPgp;
 use crate::signature::SignatureOutcome;
+use crate::signature::check::{Checks, Image, check_signature};
+use crate::signature::identity::ExpectedIdentity;
+use crate::signature::openpgp::OpenPgp;
+use crate::signature::openpgp::keyring::{Accepted, Keyring};
 use crate::sources::stores::Signature;
 use crate::status::Status;
 use serde::Serialize;
@@ -292,8 +292,8 @@ impl Lazy<'_> {
 fn check_manifest(image: &Reference, evidence: Evidence) -> Result<Evidence, String> {
     if let Some(d) = image.digest() {
         let expected = crate::image::digest::Digest::parse(d).map_err(|e| e.to_string())?;
-        let ok =
-            crate::image::manifest::matches(&evidence.manifest, &expected).map_err(|e| e.to_string())?;
+        let ok = crate::image::manifest::matches(&evidence.manifest, &expected)
+            .map_err(|e| e.to_string())?;
         if !ok {
             return Err(format!(
                 "the manifest served does not match the digest {d} of the image reference"

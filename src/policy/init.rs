@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 pub const REDHAT_KEY_NODE_PATH: &str = "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release";
 
 /// The RHEL 9 `RPM-GPG-KEY-redhat-release` (what RHCOS 4.14+ ships).
-const REDHAT_KEY_FILE: &[u8] =
-    include_bytes!("../../keys/RPM-GPG-KEY-redhat-release.rhel9");
+const REDHAT_KEY_FILE: &[u8] = include_bytes!("../../keys/RPM-GPG-KEY-redhat-release.rhel9");
 
 /// Red Hat's registries and the signature stores Red Hat documents for them.
 pub const REDHAT_SIGSTORES: [(&str, &str); 2] = [

@@ -3,12 +3,12 @@
 //! JSON path or file and line, and warnings on setups that work but are
 //! risky.
 
-use crate::status::Status;
 use super::config::{KNOWN_TRANSPORTS, KeyType, Keys, Policy, Requirement, Rule};
 use super::registries::{BUILTIN_DEFAULT_LOOKASIDE, RegistriesD};
 use super::{Diagnostic, Severity, member_path, resolve_key_path};
-use crate::signature::openpgp::keyring::Keyring;
 use crate::image::reference::{Reference, is_valid_domain};
+use crate::signature::openpgp::keyring::Keyring;
+use crate::status::Status;
 use serde::Serialize;
 use std::path::Path;
 use std::time::SystemTime;

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-
 /// Where containers/image reads signatures when registries.d configures
 /// nothing for an image (as root, which CRI-O on a node is).
 pub const BUILTIN_DEFAULT_LOOKASIDE: &str = "file:///var/lib/containers/sigstore";
@@ -312,7 +311,11 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
             }
             continue;
         }
-        let bytes = match crate::io::read_bounded(&path, "registries.d file", crate::io::MAX_REGISTRIES_D_FILE) {
+        let bytes = match crate::io::read_bounded(
+            &path,
+            "registries.d file",
+            crate::io::MAX_REGISTRIES_D_FILE,
+        ) {
             Ok(b) => b,
             Err(e) => {
                 fatal.push(Diagnostic::error(&file, None, crate::io::error_chain(&e)));

@@ -62,8 +62,9 @@ pub enum RenderError {
 /// The files to install: policy.json, then every `*.yaml` of the
 /// registries.d directory (the files containers/image reads), by name.
 pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, RenderError> {
-    let read =
-        |p: &Path| crate::io::read_bounded(p, "file", crate::io::MAX_RENDERED_FILE).map_err(RenderError::Read);
+    let read = |p: &Path| {
+        crate::io::read_bounded(p, "file", crate::io::MAX_RENDERED_FILE).map_err(RenderError::Read)
+    };
     let mut files = vec![NodeFile {
         node_path: NODE_POLICY_PATH.into(),
         contents: read(policy)?,

@@ -1,8 +1,8 @@
 //! `inspect`: what a signature file claims, read without verifying
 //! anything, for people debugging a rejected signature.
 
-use crate::signature::payload::Payload;
 use crate::signature::openpgp::{SignatureError, Structure};
+use crate::signature::payload::Payload;
 use serde::Serialize;
 use std::fmt::Write as _;
 

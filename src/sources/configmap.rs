@@ -240,12 +240,12 @@ impl SignatureConfigMap {
 
     /// Writes the ConfigMap to `path` (replacing the file as a whole).
     pub fn write(&self, path: &Path, format: Format) -> Result<(), ConfigMapError> {
-        crate::io::write_file_atomically(path, self.render(format).as_bytes()).map_err(
-            |source| ConfigMapError::Write {
+        crate::io::write_file_atomically(path, self.render(format).as_bytes()).map_err(|source| {
+            ConfigMapError::Write {
                 path: path.to_path_buf(),
                 source,
-            },
-        )
+            }
+        })
     }
 }
 

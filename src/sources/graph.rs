@@ -7,8 +7,8 @@
 //! is what binds the version to that digest.
 
 use crate::image::digest::Digest;
-use crate::sources::http::{HttpClient, HttpError};
 use crate::image::reference::Reference;
+use crate::sources::http::{HttpClient, HttpError};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use std::fmt;
 use std::str::FromStr;

@@ -6,7 +6,7 @@
 //! needs no C toolchain beyond what Rust itself needs and no system TLS
 //! library. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
 
-use crate::io::{error_chain};
+use crate::io::error_chain;
 use crate::io::{BoundedReadError, read_limited};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};

@@ -5,17 +5,14 @@
 //! Nothing fetched here is trusted: callers hash the raw bytes themselves
 //! and ignore the registry's `Docker-Content-Digest` claim.
 
-use crate::sources::http::{HttpClient, HttpError, status_error};
 use crate::image::manifest::media_types;
 use crate::image::reference::Reference;
+use crate::sources::http::{HttpClient, HttpError, status_error};
 use base64::Engine as _;
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
-};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
 
 /// Why a manifest could not be fetched.
 #[derive(Debug, thiserror::Error)]
@@ -448,9 +445,9 @@ impl RegistryClient {
                 })?,
             );
         }
-        let response = self
-            .http
-            .get(token_url.as_str(), &headers, crate::io::MAX_TOKEN_RESPONSE)?;
+        let response =
+            self.http
+                .get(token_url.as_str(), &headers, crate::io::MAX_TOKEN_RESPONSE)?;
         if response.status == 401 || response.status == 403 {
             return Err(RegistryError::Unauthorized {
                 url: token_url.to_string(),

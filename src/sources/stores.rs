@@ -8,15 +8,14 @@
 //! bounded: at most [`MAX_SIGNATURES`] signatures of at most
 //! [`MAX_SIGNATURE_SIZE`] bytes each.
 
-use crate::sources::configmap::{ConfigMapError, SignatureConfigMap};
 use crate::image::digest::Digest;
-use crate::io::{MAX_SIGNATURE_SIZE, MAX_SIGNATURES, write_file_atomically};
-use crate::sources::http::{HttpClient, HttpError, status_error};
 use crate::image::reference::Reference;
+use crate::io::{MAX_SIGNATURE_SIZE, MAX_SIGNATURES, write_file_atomically};
+use crate::sources::configmap::{ConfigMapError, SignatureConfigMap};
+use crate::sources::http::{HttpClient, HttpError, status_error};
 use reqwest::header::HeaderMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
 
 /// The release mirrors OpenShift itself reads, used when no source is
 /// given.

@@ -79,7 +79,7 @@ pub struct ImageOutcome {
     /// Sources that were read, in order.
     pub sources: Vec<String>,
     /// The bytes of every verified signature, when
-    /// [`Settings::keep_signatures`] is set.
+    /// [`Settings::keep_signatures`](super::Settings::keep_signatures) is set.
     #[serde(skip)]
     pub verified_signatures: Vec<Signature>,
 }
@@ -104,7 +104,12 @@ impl ImageOutcome {
         }
     }
 
-    pub(crate) fn finish(mut self, status: Status, reason: ImageReason, message: String) -> ImageOutcome {
+    pub(crate) fn finish(
+        mut self,
+        status: Status,
+        reason: ImageReason,
+        message: String,
+    ) -> ImageOutcome {
         self.status = status;
         self.verdict = LegacyVerdict(status);
         self.verified = status == Status::Verified;
@@ -144,7 +149,11 @@ pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
         );
     }
     let rejected = out.rejected.len();
-    let best = out.rejected.iter().rev().max_by_key(|s| s.report.reason.progress());
+    let best = out
+        .rejected
+        .iter()
+        .rev()
+        .max_by_key(|s| s.report.reason.progress());
     if !out.errors.is_empty() {
         let errors: Vec<&str> = out.errors.iter().map(|e| e.message.as_str()).collect();
         let mut msg = format!("could not read signatures: {}", errors.join("; "));

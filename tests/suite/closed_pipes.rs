@@ -24,7 +24,10 @@ fn with_closed_stdout(args: &[&str]) -> (i32, String) {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "relsig {args:?} hangs");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "relsig {args:?} hangs"
+        );
         std::thread::sleep(Duration::from_millis(5));
     };
     let stderr = std::fs::read_to_string(&err_path).unwrap();
@@ -44,17 +47,56 @@ fn a_closed_stdout_keeps_the_exit_code_and_never_panics() {
     let missing = fixtures().join("no-such-file").display().to_string();
     let cases: [(&[&str], i32); 7] = [
         (&["standalone-verify", &manifest, identity, "any", &sig], 0),
-        (&["standalone-verify", &manifest, identity, "any", &sig, "--output", "json"], 0),
-        (&["standalone-verify", &manifest, other, "any", &sig, "--output", "json"], 1),
-        (&["standalone-verify", &missing, identity, "any", &sig, "--output", "json"], 2),
+        (
+            &[
+                "standalone-verify",
+                &manifest,
+                identity,
+                "any",
+                &sig,
+                "--output",
+                "json",
+            ],
+            0,
+        ),
+        (
+            &[
+                "standalone-verify",
+                &manifest,
+                other,
+                "any",
+                &sig,
+                "--output",
+                "json",
+            ],
+            1,
+        ),
+        (
+            &[
+                "standalone-verify",
+                &missing,
+                identity,
+                "any",
+                &sig,
+                "--output",
+                "json",
+            ],
+            2,
+        ),
         (&["digest", &manifest], 0),
         (&["inspect", &sig, "--output", "json"], 0),
         (&["--help"], 0),
     ];
     for (args, want) in cases {
         let (code, stderr) = with_closed_stdout(args);
-        assert!(!stderr.contains("panicked"), "relsig {args:?} panicked:\n{stderr}");
-        assert!(!stderr.contains("Broken pipe"), "relsig {args:?}:\n{stderr}");
+        assert!(
+            !stderr.contains("panicked"),
+            "relsig {args:?} panicked:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("Broken pipe"),
+            "relsig {args:?}:\n{stderr}"
+        );
         assert_eq!(code, want, "relsig {args:?}: {stderr}");
     }
 }
@@ -64,11 +106,21 @@ fn a_verify_batch_into_a_closed_pipe_keeps_its_exit_code() {
     let dir = noo_dir().display().to_string();
     let digest = "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
     for (identity, want) in [
-        ("registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1", 0),
+        (
+            "registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1",
+            0,
+        ),
         ("registry.redhat.io/albo/other:1", 1),
     ] {
         let args = [
-            "verify", "--digest", digest, "--identity", identity, "--signature-dir", &dir, "-v",
+            "verify",
+            "--digest",
+            digest,
+            "--identity",
+            identity,
+            "--signature-dir",
+            &dir,
+            "-v",
         ];
         let (code, stderr) = with_closed_stdout(&args);
         assert!(!stderr.contains("panicked"), "{stderr}");

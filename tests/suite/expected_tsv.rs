@@ -2,8 +2,8 @@
 //! third-party fixtures) run through the `relsig` binary: the verdict, the
 //! JSON `reason`, and the exit code must match.
 
-use std::path::PathBuf;
 use crate::common::{fixtures, relsig};
+use std::path::PathBuf;
 
 struct Case {
     id: String,
@@ -92,7 +92,10 @@ fn every_expected_tsv_case_gets_its_verdict_reason_and_exit_code() {
         let json: serde_json::Value = match serde_json::from_str(&run.stdout) {
             Ok(j) => j,
             Err(e) => {
-                failures.push(format!("{}: stdout is not JSON ({e}); stderr: {}", case.id, run.stderr));
+                failures.push(format!(
+                    "{}: stdout is not JSON ({e}); stderr: {}",
+                    case.id, run.stderr
+                ));
                 continue;
             }
         };

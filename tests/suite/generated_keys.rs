@@ -3,7 +3,7 @@
 //! accept and reject rule of the OpenPGP layer, each asserting its
 //! `reason`, `verified` and exit code.
 
-
+use crate::signing::*;
 use openpgp::cert::prelude::*;
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::policy::StandardPolicy;
@@ -12,11 +12,10 @@ use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Signer};
 use openpgp::types::{
     CompressionAlgorithm, HashAlgorithm, KeyFlags, ReasonForRevocation, SignatureType,
 };
-use relsig::signature::openpgp::keyring::Keyring;
-use relsig::signature::check::Image;
 use relsig::signature::Reason;
+use relsig::signature::check::Image;
+use relsig::signature::openpgp::keyring::Keyring;
 use sequoia_openpgp as openpgp;
-use crate::signing::*;
 use std::io::Write as _;
 use std::time::{Duration, SystemTime};
 
@@ -337,13 +336,17 @@ fn sha1_data_signature_dated_before_the_gnupg_cutoff_verifies() {
     let key = env.key_file("key.gpg", &[&cert]);
     let opts = Msg {
         hash: Some(HashAlgorithm::SHA1),
-        created: Some(at(relsig::signature::openpgp::policy::SHA1_DATA_SIGNATURE_CUTOFF - 86_400)),
+        created: Some(at(
+            relsig::signature::openpgp::policy::SHA1_DATA_SIGNATURE_CUTOFF - 86_400,
+        )),
         ..Msg::default()
     };
     let sig = sign(&env.payload(), vec![primary_pair(&cert)], &opts);
     env.verify(&sig, &fpr(&cert), &[&key], &[]).assert("ok", 0);
     let opts = Msg {
-        created: Some(at(relsig::signature::openpgp::policy::SHA1_DATA_SIGNATURE_CUTOFF + 86_400)),
+        created: Some(at(
+            relsig::signature::openpgp::policy::SHA1_DATA_SIGNATURE_CUTOFF + 86_400,
+        )),
         ..opts
     };
     let sig = sign(&env.payload(), vec![primary_pair(&cert)], &opts);

@@ -23,7 +23,10 @@ fn built_in_keys_are_the_tested_red_hat_key_files() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 3, "keys/ holds the two built-in keys and RHEL 9's key file");
+    assert_eq!(
+        compared, 3,
+        "keys/ holds the two built-in keys and RHEL 9's key file"
+    );
 }
 
 /// The defaults a test environment moves are the ones relsig would read:
@@ -34,9 +37,9 @@ fn built_in_keys_are_the_tested_red_hat_key_files() {
 fn the_default_lookaside_is_overridable() {
     let tmp = tempfile::tempdir().unwrap();
     let hex = NOO_DIGEST.strip_prefix("sha256:").unwrap();
-    let dest = tmp
-        .path()
-        .join(format!("albo/aws-load-balancer-operator-bundle@sha256={hex}"));
+    let dest = tmp.path().join(format!(
+        "albo/aws-load-balancer-operator-bundle@sha256={hex}"
+    ));
     std::fs::create_dir_all(&dest).unwrap();
     for n in 1..=4 {
         std::fs::copy(

@@ -4,9 +4,8 @@
 //! Butane config parsed back and compared with the reference shapes, and
 //! `init` against Red Hat's documented trust files.
 
-
-use base64::Engine as _;
 use crate::common::{fixtures, noo_dir, relsig};
+use base64::Engine as _;
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@
 //! and its four real Red Hat signatures. Each test asserts the verdict
 //! and the reasons.
 
+use crate::common::fixtures;
 use relsig::policy::Policy;
 use relsig::policy::eval::{
     self, Decision, EvalOptions, Evidence, Outcome, RequirementReason as R, Verdict,
@@ -11,7 +12,6 @@ use relsig::policy::eval::{
 use relsig::signature::Reason;
 use relsig::sources::stores::Signature;
 use std::time::SystemTime;
-use crate::common::fixtures;
 
 const NOO_DIGEST: &str = "sha256:50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4";
 const NOO: &str = "albo/aws-load-balancer-operator-bundle";

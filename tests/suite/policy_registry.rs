@@ -5,7 +5,6 @@
 //! JSON reasons are asserted, and cross-checked with skopeo (which
 //! evaluates the same policy and registries.d on `copy`).
 
-
 use crate::common::mirror::{Mirror, Route};
 use crate::common::*;
 use std::path::Path;

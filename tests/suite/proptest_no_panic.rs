@@ -10,11 +10,12 @@
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use relsig::image::digest::{Algorithm, Digest};
+use relsig::image::manifest;
 use relsig::signature::identity::ExpectedIdentity;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
-use relsig::image::manifest;
 use relsig::signature::payload::{Payload, SIGNATURE_TYPE};
 
+use crate::common::{RUN_LIMIT, Run, fixtures, relsig_command, run_bounded};
 use relsig::image::reference::Reference;
 use relsig::signature::check::{Checks, Image, check_signature};
 use relsig::signature::openpgp::{self, OpenPgp};
@@ -24,7 +25,6 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
-use crate::common::{RUN_LIMIT, Run, fixtures, relsig_command, run_bounded};
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -360,7 +360,10 @@ fn check_signature_invariants(sig: &[u8], original: Option<&Source>) -> Result<(
         Ok(i) => {
             prop_assert!(!i.verified);
             let text = i.to_text();
-            prop_assert_eq!(text.lines().next(), Some(relsig::signature::inspect::UNVERIFIED));
+            prop_assert_eq!(
+                text.lines().next(),
+                Some(relsig::signature::inspect::UNVERIFIED)
+            );
             let json: Value = serde_json::from_str(&serde_json::to_string(&i).unwrap()).unwrap();
             prop_assert_eq!(&json["verified"], &Value::Bool(false));
             // The payload shown is the one the scan found, parsed strictly.

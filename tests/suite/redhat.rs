@@ -3,12 +3,11 @@
 //! packets), plus `digest`, `inspect`, `--version` and usage errors of the
 //! binary.
 
-
-use relsig::image::digest::Digest;
-use relsig::signature::openpgp::keyring::Keyring;
-use relsig::signature::check::Image;
-use relsig::signature::Reason;
 use crate::signing::*;
+use relsig::image::digest::Digest;
+use relsig::signature::Reason;
+use relsig::signature::check::Image;
+use relsig::signature::openpgp::keyring::Keyring;
 use std::path::PathBuf;
 
 const KEY2: &str = "567E347AD0044ADE55BA8A5F199E2F91FD431D51";

@@ -4,7 +4,6 @@
 //! with the built-in Red Hat keys. Each test asserts the verdict, the JSON
 //! reason and the exit code.
 
-
 use crate::common::mirror::{Mirror, Route, Silent};
 use crate::common::*;
 

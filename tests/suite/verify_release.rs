@@ -2,7 +2,6 @@
 //! registry), from every kind of source; release versions resolved
 //! through a loopback update graph; and `relsig fetch` round trips.
 
-
 use crate::common::mirror::{Mirror, Route};
 use crate::common::*;
 

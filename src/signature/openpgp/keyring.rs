@@ -2,13 +2,13 @@
 //! the built-in Red Hat keyring, and the list of fingerprints a caller
 //! accepts.
 
+use crate::io::MAX_KEY_FILE;
 use openpgp::cert::CertParser;
 use openpgp::parse::Parse;
 use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use crate::io::MAX_KEY_FILE;
 use std::path::{Path, PathBuf};
 
 /// Red Hat's release key 2 (`567E347A…FD431D51`), the key OpenShift
@@ -68,7 +68,6 @@ fn preload_signature_cache() {
         let _ = wait.recv_timeout(std::time::Duration::from_millis(500));
     });
 }
-
 
 /// A key file that cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -36,7 +36,10 @@ impl Mechanism for OpenPgp<'_> {
             key_fingerprint: v.primary.to_hex(),
             signing_key_fingerprint: v.signing_key.to_hex(),
         };
-        if !self.accepted.accepts(self.keyring, &v.primary, &v.signing_key) {
+        if !self
+            .accepted
+            .accepts(self.keyring, &v.primary, &v.signing_key)
+        {
             return Err(Refused {
                 reason: Reason::FingerprintNotAccepted,
                 message: format!(

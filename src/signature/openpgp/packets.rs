@@ -15,7 +15,6 @@ use std::borrow::Cow;
 use std::io::Read;
 use std::time::SystemTime;
 
-
 /// What a message is made of, read without verifying anything.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Structure {
@@ -92,14 +91,10 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
         Some(i) if sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----") => {
             return Ok(Cow::Borrowed(sig));
         }
-        Some(_) => Cow::Owned(
-            dearmor(sig, MAX_SIGNATURE_SIZE).map_err(|e| match e {
-                BoundedReadError::TooLarge => SignatureError::TooLarge,
-                BoundedReadError::Io(e) => {
-                    SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}"))
-                }
-            })?,
-        ),
+        Some(_) => Cow::Owned(dearmor(sig, MAX_SIGNATURE_SIZE).map_err(|e| match e {
+            BoundedReadError::TooLarge => SignatureError::TooLarge,
+            BoundedReadError::Io(e) => SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")),
+        })?),
         None => Cow::Borrowed(sig),
     };
     Ok(match reframe(&binary) {

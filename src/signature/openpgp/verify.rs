@@ -4,10 +4,10 @@
 //! gpg judges it for skopeo.
 
 use super::error::SignatureError;
-use crate::io::error_chain;
 use super::keyring::Keyring;
 use super::packets::{normalize, packets_end, read_payload, scan_normalized};
 use super::policy::{RelsigPolicy, policy};
+use crate::io::error_chain;
 use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
@@ -29,7 +29,6 @@ pub struct Verified {
     /// The key that made the signature (the primary or a subkey).
     pub signing_key: Fingerprint,
 }
-
 
 /// Verifies the signed message `sig` against `keyring`, judging keys at
 /// `at`, and returns the signed payload with its signer.
@@ -282,4 +281,3 @@ fn classify(e: VerificationError<'_>) -> SignatureError {
         },
     }
 }
-
