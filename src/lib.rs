@@ -23,10 +23,14 @@
 //!   [`sources::configmap`] and [`sources::graph`] (release version →
 //!   digest through the update graph).
 //! - [`verify`]: images verified end to end (`relsig verify`/`fetch`):
-//!   requests, the checker, outcomes.
-//! - [`policy`]: the node trust policy (policy.json + registries.d):
-//!   parsing, evaluation as containers/image does it, lint, rendering as a
-//!   MachineConfig, and Red Hat's starting files.
+//!   what was asked ([`verify::ImageRequest`]), the [`verify::Checker`],
+//!   and each image's [`verify::ImageOutcome`].
+//! - [`policy`]: the node trust policy: [`policy::config`] (policy.json),
+//!   [`policy::registries`] (registries.d), [`policy::evidence`] (manifest
+//!   and signatures gathered as containers/image gathers them),
+//!   [`policy::eval`] (the decision CRI-O would make), [`policy::lint`],
+//!   [`policy::render`] (MachineConfig, Butane) and [`policy::init`] (Red
+//!   Hat's starting files).
 
 pub mod image;
 pub mod io;

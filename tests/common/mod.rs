@@ -70,10 +70,21 @@ fn free_port() -> u16 {
 /// block on a full pipe); kills it past `limit`. The one bounded-run loop
 /// of the suite.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
+    run_bounded_to(cmd, limit, None)
+}
+
+/// [`run_bounded`] with stdout going to `stdout` instead of a file (the
+/// returned stdout is then empty).
+pub fn run_bounded_to(
+    cmd: &mut Command,
+    limit: Duration,
+    stdout: Option<Stdio>,
+) -> Result<Output, String> {
     let dir = tempfile::tempdir().unwrap();
     let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let stdout = stdout.unwrap_or_else(|| std::fs::File::create(&out_path).unwrap().into());
     let mut child = cmd
-        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stdout(stdout)
         .stderr(std::fs::File::create(&err_path).unwrap())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
@@ -95,7 +106,7 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String>
     };
     Ok(Output {
         status,
-        stdout: std::fs::read(&out_path).unwrap(),
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
         stderr: std::fs::read(&err_path).unwrap(),
     })
 }

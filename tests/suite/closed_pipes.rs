@@ -2,9 +2,8 @@
 //! relsig's stdout: relsig must end quietly with the exit code it would
 //! have had, never panic (Rust's `println!` does on a broken pipe).
 
-use crate::common::{fixtures, noo_dir, relsig_command};
+use crate::common::{RUN_LIMIT, fixtures, noo_dir, relsig_command, run_bounded_to};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 /// Runs relsig with a stdout whose reader is already gone: every write
 /// gets EPIPE. Returns the exit code and stderr.
@@ -12,26 +11,14 @@ fn with_closed_stdout(args: &[&str]) -> (i32, String) {
     let home = tempfile::tempdir().unwrap();
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let err_path = home.path().join("stderr");
-    let mut child = relsig_command(home.path())
-        .args(args)
-        .stdout(Stdio::from(writer))
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "relsig {args:?} hangs"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stderr = std::fs::read_to_string(&err_path).unwrap();
-    (status.code().unwrap_or(-1), stderr)
+    let mut cmd = relsig_command(home.path());
+    cmd.args(args);
+    let out = run_bounded_to(&mut cmd, RUN_LIMIT, Some(Stdio::from(writer)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn noo(file: &str) -> String {
