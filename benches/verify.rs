@@ -10,7 +10,7 @@
 //! RSA public-key operation runs every iteration), and the whole binary
 //! run as a fresh process.
 //!
-//! Run with `cargo bench --bench verify`. The whole-process comparison
+//! Run with `cargo bench --features bench --bench verify`. The whole-process comparison
 //! with skopeo is `bench/compare-skopeo.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
