@@ -59,6 +59,8 @@ pub enum DigestError {
         "invalid digest {0:?}: unsupported algorithm (sha256, sha384 and sha512 are supported)"
     )]
     UnsupportedAlgorithm(String),
+    #[error("invalid digest {0:?}: digest must be lower case")]
+    Uppercase(String),
     #[error("invalid digest {input:?}: {algorithm} needs exactly {len} lower-case hex digits")]
     Hex {
         input: String,
@@ -100,6 +102,12 @@ impl Digest {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid_hex {
+            // go-digest refuses upper case too, but "must be lower case"
+            // is the fix a user needs (digests copied from some UIs are
+            // upper-cased).
+            if hex.len() == algorithm.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(DigestError::Uppercase(s.to_string()));
+            }
             return Err(DigestError::Hex {
                 input: s.to_string(),
                 algorithm: algorithm.name(),
