@@ -150,7 +150,6 @@ pub fn run(cli: Cli) -> Status {
         debug::install();
     }
     let format = cli.command.format();
-    let name = command_name();
     let result = match cli.command {
         Command::StandaloneVerify(args) => standalone::run_standalone(args),
         Command::Digest(args) => standalone::run_digest(args),
@@ -163,6 +162,7 @@ pub fn run(cli: Cli) -> Status {
     };
     result.unwrap_or_else(|e| {
         output::print_error(&e);
+        let name = command_name();
         report::error_document(format, &name, error_reason(&e), &output::error_line(&e));
         Status::CouldNotCheck
     })

@@ -90,6 +90,9 @@ pub struct Batch {
     counts: Counts,
     /// Print the summary line (text, more than one image, not quiet).
     summary: bool,
+    /// Something beyond the images failed (writing the ConfigMap): the
+    /// run could not do all it was asked.
+    failed: bool,
     junit: Option<Junit>,
 }
 
@@ -113,6 +116,7 @@ impl Batch {
             text_to,
             counts: Counts::default(),
             summary: images > 1 && !super::output::quiet(),
+            failed: false,
             junit,
         })
     }
@@ -149,6 +153,12 @@ impl Batch {
         }
     }
 
+    /// Records a failure that is not one image's (already printed on
+    /// stderr): the run ends as could-not-check at best.
+    pub fn fail(&mut self) {
+        self.failed = true;
+    }
+
     fn text(&self, text: &str) {
         match self.text_to {
             TextTo::Stdout => out!("{text}"),
@@ -163,7 +173,10 @@ impl Batch {
         self,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> anyhow::Result<Status> {
-        let status = self.counts.status();
+        let mut status = self.counts.status();
+        if self.failed {
+            status = Status::combine([status, Status::CouldNotCheck]);
+        }
         match self.format {
             Format::Text => {
                 if self.summary {

@@ -641,10 +641,16 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
     }
     let mut extra = serde_json::Map::new();
     if let Some(path) = &args.to_configmap {
-        extra.insert(
-            "configmap".into(),
-            write_configmap(&args, path, &mut configmap, &outcomes, &batch)?,
-        );
+        // The report has begun: a failure here goes into it, not out as
+        // an error that would cut the document short.
+        let written = write_configmap(&args, path, &mut configmap, &outcomes, &batch)
+            .unwrap_or_else(|e| {
+                let e = format!("{e:#}");
+                errln!("relsig: {e}");
+                batch.fail();
+                serde_json::json!({ "path": path, "error": e })
+            });
+        extra.insert("configmap".into(), written);
     }
     batch.finish(extra)
 }

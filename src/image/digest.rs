@@ -174,7 +174,10 @@ mod tests {
     #[test]
     fn rejects_malformed_digests() {
         let upper = "sha256:20BF21ED457B390829CDBEEC8795A7BEA1626991FDA603E0D01B4E7F60427E55";
-        assert!(matches!(Digest::parse(upper), Err(DigestError::Hex { .. })));
+        assert!(matches!(
+            Digest::parse(upper),
+            Err(DigestError::Uppercase(_))
+        ));
         assert!(matches!(
             Digest::parse("sha256:abc"),
             Err(DigestError::Hex { .. })

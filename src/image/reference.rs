@@ -849,9 +849,12 @@ mod tests {
         // Well-formed per the grammar but the wrong length for sha256.
         let s = format!("a@sha256:{}", "a".repeat(32));
         assert_eq!(err(&s), ReferenceError::InvalidDigest { input: s.clone() });
-        // Upper-case hex is rejected by go-digest.
+        // Upper-case hex is rejected by go-digest (and named as such).
         let s = format!("a@sha256:{}", HEX64.to_uppercase());
-        assert_eq!(err(&s), ReferenceError::InvalidDigest { input: s.clone() });
+        assert_eq!(
+            err(&s),
+            ReferenceError::UppercaseDigest { input: s.clone() }
+        );
         // Well-formed, unknown algorithm.
         let s = format!("a@md5:{}", "a".repeat(32));
         assert_eq!(

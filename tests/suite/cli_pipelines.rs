@@ -220,6 +220,28 @@ fn fetch_and_policy_check_report_in_json_and_junit() {
     assert_eq!(cases[0].attrs["classname"], "fetch");
     assert!(cases[0].problem.is_none());
 
+    // A ConfigMap that cannot be written once the report has begun: the
+    // document stays whole and says so.
+    let unwritable = out.path().join("no-such-dir/cm.yaml");
+    let run = relsig(&[
+        "fetch",
+        "--digest",
+        NOO_DIGEST,
+        "--identity",
+        NOO_IDENTITY,
+        "--signature-store",
+        &mirror.url,
+        "--to-configmap",
+        unwritable.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["status"], "could-not-check");
+    let error = doc["configmap"]["error"].as_str().unwrap();
+    assert!(error.starts_with("cannot write ConfigMap"), "{error}");
+
     // policy check: one testcase, a failure when rejected.
     let policy = out.path().join("policy.json");
     std::fs::write(
