@@ -5,17 +5,13 @@
 mod cli;
 
 use clap::Parser as _;
-use relsig::status::Status;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    let status = match cli::run(args) {
-        Ok(status) => status,
-        Err(e) => {
-            cli::output::print_error(&e);
-            Status::CouldNotCheck
-        }
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let status = match cli::Cli::try_parse_from(&argv) {
+        Ok(args) => cli::run(args),
+        Err(e) => cli::usage_error(e, &argv),
     };
     ExitCode::from(cli::output::exit_code(status))
 }

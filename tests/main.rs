@@ -13,6 +13,9 @@ mod common;
 mod signing;
 
 mod suite {
+    mod cli_discover;
+    mod cli_inputs;
+    mod cli_pipelines;
     mod closed_pipes;
     mod expected_tsv;
     mod generated_keys;

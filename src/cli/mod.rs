@@ -1,15 +1,22 @@
 //! The command line: clap definitions (help lives in the `///` comments),
 //! one file per subcommand family, and [`run`], which dispatches and
-//! returns the one [`Status`] `main` maps to the exit code.
+//! returns the one [`Status`] `main` maps to the exit code. An error is
+//! handled here, once for every command: printed on stderr and, when JSON
+//! or JUnit was asked for, written as a document on stdout.
 
 #[macro_use]
 pub mod output;
+mod debug;
+mod docs;
 mod policy;
+mod report;
 mod standalone;
 mod verify;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
+use relsig::signature::Reason;
 use relsig::status::Status;
+use std::ffi::OsString;
 use std::time::SystemTime;
 
 fn long_version() -> &'static str {
@@ -33,6 +40,16 @@ fn long_version() -> &'static str {
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Print only what went wrong: no verified lines, summary, progress or
+    /// "wrote" lines (JSON and JUnit documents are unchanged).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    /// Log each HTTP request (method, URL, status, bytes, time) and each
+    /// decision about a signature, image or policy requirement on stderr.
+    #[arg(long, global = true)]
+    debug: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -69,12 +86,54 @@ enum Command {
         after_help = "Examples:\n  relsig inspect signature-1\n  relsig inspect --output json signature-1 | jq .payload"
     )]
     Inspect(standalone::InspectArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell).
+    #[command(after_help = docs::COMPLETIONS_EXAMPLES)]
+    Completions(docs::CompletionsArgs),
+    /// Write the manual pages: relsig.1 and relsig-<command>.1 for every
+    /// command.
+    #[command(after_help = docs::MAN_EXAMPLES)]
+    Man(docs::ManArgs),
 }
 
+/// `--output` of the commands that give one answer.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Output {
     Text,
     Json,
+}
+
+/// `--output` of the commands that report on images (`verify`, `fetch`,
+/// `policy check`): also JUnit XML, one testcase per image, for CI.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Junit,
+}
+
+impl From<Output> for Format {
+    fn from(o: Output) -> Format {
+        match o {
+            Output::Text => Format::Text,
+            Output::Json => Format::Json,
+        }
+    }
+}
+
+impl Command {
+    /// The output format asked for, so an error can be written in it.
+    fn format(&self) -> Format {
+        match self {
+            Command::StandaloneVerify(a) => a.output.into(),
+            Command::Digest(a) => a.output.into(),
+            Command::Inspect(a) => a.output.into(),
+            Command::Verify(a) => a.output,
+            Command::Fetch(a) => a.output,
+            Command::Policy(a) => a.format(),
+            Command::Completions(_) | Command::Man(_) => Format::Text,
+        }
+    }
 }
 
 fn parse_time(s: &str) -> Result<SystemTime, String> {
@@ -83,15 +142,97 @@ fn parse_time(s: &str) -> Result<SystemTime, String> {
         .map_err(|e| format!("{e}: expected an RFC 3339 time such as 2024-01-01T00:00:00Z"))
 }
 
-/// Runs the subcommand. An `Err` is a failure to check (exit 2) that has
-/// not been printed yet.
-pub fn run(cli: Cli) -> anyhow::Result<Status> {
-    match cli.command {
+/// Runs the subcommand. An error is printed on stderr and, for JSON or
+/// JUnit output, written as a could-not-check document on stdout.
+pub fn run(cli: Cli) -> Status {
+    output::set_quiet(cli.quiet);
+    if cli.debug {
+        debug::install();
+    }
+    let format = cli.command.format();
+    let result = match cli.command {
         Command::StandaloneVerify(args) => standalone::run_standalone(args),
         Command::Digest(args) => standalone::run_digest(args),
         Command::Inspect(args) => standalone::run_inspect(args),
-        Command::Verify(args) => verify::run_verify(args),
-        Command::Fetch(args) => verify::run_fetch(args),
+        Command::Verify(args) => verify::run_verify(args, cli.debug),
+        Command::Fetch(args) => verify::run_fetch(args, cli.debug),
         Command::Policy(args) => policy::run(args),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
+    };
+    result.unwrap_or_else(|e| {
+        output::print_error(&e);
+        let name = command_name();
+        report::error_document(format, &name, error_reason(&e), &output::error_line(&e));
+        Status::CouldNotCheck
+    })
+}
+
+/// `usage` for wrong arguments and input; `io-error` when a file or the
+/// network could not be read or written.
+fn error_reason(e: &anyhow::Error) -> Reason {
+    let io = e.chain().any(|c| {
+        c.is::<std::io::Error>()
+            || c.is::<relsig::io::FileError>()
+            || c.is::<relsig::sources::http::HttpError>()
+    });
+    if io { Reason::IoError } else { Reason::Usage }
+}
+
+/// The command's name as typed (`verify`, `policy check`), for JUnit.
+fn command_name() -> String {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    subcommand_path(&argv).unwrap_or_else(|| "relsig".into())
+}
+
+/// The subcommand words of `argv` (`policy check`), found by walking the
+/// command tree.
+fn subcommand_path(argv: &[OsString]) -> Option<String> {
+    let mut cmd = Cli::command();
+    let mut words = Vec::new();
+    for arg in argv.iter().skip(1).filter_map(|a| a.to_str()) {
+        if arg.starts_with('-') {
+            continue;
+        }
+        let Some(sub) = cmd.find_subcommand(arg).cloned() else {
+            break;
+        };
+        words.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// A command line clap refused (or `--help`, `--version`): clap's message
+/// as usual and, when `--output json` or `junit` was on the command line,
+/// the error document too, so a pipeline reading stdout is never left
+/// with nothing.
+pub fn usage_error(e: clap::Error, argv: &[OsString]) -> Status {
+    let _ = e.print();
+    if e.exit_code() == 0 {
+        return Status::Verified;
+    }
+    let rendered = e.to_string();
+    let message = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    let command = subcommand_path(argv).unwrap_or_else(|| "relsig".into());
+    report::error_document(requested_format(argv), &command, Reason::Usage, message);
+    Status::CouldNotCheck
+}
+
+/// The `--output` value of a command line clap could not parse.
+fn requested_format(argv: &[OsString]) -> Format {
+    let args: Vec<&str> = argv.iter().filter_map(|a| a.to_str()).collect();
+    let value = args.iter().enumerate().find_map(|(i, a)| match *a {
+        "--output" => args.get(i + 1).copied(),
+        _ => a.strip_prefix("--output="),
+    });
+    match value {
+        Some("json") => Format::Json,
+        Some("junit") => Format::Junit,
+        _ => Format::Text,
     }
 }

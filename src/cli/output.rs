@@ -1,7 +1,8 @@
 //! Writing to stdout and stderr without panicking: `relsig … | head -1`
 //! closes the pipe early, and relsig must then finish quietly with the
 //! exit code it would have had. Every line the CLI prints goes through
-//! `outln!` / `errln!`.
+//! `outln!` / `errln!`. Also the run-wide switches that change what is
+//! printed (`--quiet`), and how an error is printed.
 
 use relsig::status::Status;
 use std::fmt;
@@ -14,12 +15,33 @@ static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// incomplete, so the run could not be checked as asked.
 static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+/// Something was written to stdout: an error document would no longer be
+/// the only document there.
+static STDOUT_USED: AtomicBool = AtomicBool::new(false);
+/// `--quiet`: print only what went wrong.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Sets `--quiet` for the run.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given: no verified lines, summaries or progress.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Whether anything has been written to stdout yet.
+pub fn stdout_used() -> bool {
+    STDOUT_USED.load(Ordering::Relaxed)
+}
 
 /// Writes to stdout; a closed pipe ends output, never the program.
 pub fn stdout(args: fmt::Arguments<'_>) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
+    STDOUT_USED.store(true, Ordering::Relaxed);
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
@@ -61,19 +83,45 @@ macro_rules! errln {
 }
 
 /// Prints an error and its causes, sqv style: the error on the first line,
-/// each cause on its own `because:` line, no cause twice.
+/// each further cause on its own `because:` line, no cause twice.
 pub fn print_error(e: &anyhow::Error) {
-    errln!("relsig: {e}");
-    let mut shown = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if shown.contains(&c) {
+    let lines = error_lines(e);
+    errln!("relsig: {}", lines[0]);
+    for cause in &lines[1..] {
+        errln!("  because: {cause}");
+    }
+}
+
+/// The error on one line, as error documents carry it.
+pub fn error_line(e: &anyhow::Error) -> String {
+    error_lines(e).join(": ")
+}
+
+/// The messages to print for `e`: a context that only names what failed
+/// (`--digest`, a file name) shares the first line with its cause, since
+/// alone it says nothing; a cause whose text was already shown, in either
+/// direction of containment, is left out.
+fn error_lines(e: &anyhow::Error) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let c = cause.to_string().trim().replace('\n', " ");
+        if c.is_empty() || lines.iter().any(|l| l.contains(&c)) {
             continue;
         }
-        errln!("  because: {c}");
-        shown.push('\n');
-        shown.push_str(&c);
+        let only_one = lines.len() == 1;
+        match lines.last_mut() {
+            Some(last) if only_one && !last.contains(' ') => {
+                *last = format!("{last}: {c}");
+            }
+            // The cause repeats this line and adds to it: show it instead.
+            Some(last) if c.contains(last.as_str()) => *last = c,
+            _ => lines.push(c),
+        }
     }
+    if lines.is_empty() {
+        lines.push("unknown error".into());
+    }
+    lines
 }
 
 /// The process exit code for `status`; 2 when stdout could not be

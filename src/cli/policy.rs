@@ -1,7 +1,8 @@
 //! `relsig policy …`: command-line arguments and output.
 
+use super::report::{Batch, Entry, TextTo};
 use super::verify::{ConnectionArgs, SourceArgs};
-use super::{Output, parse_time};
+use super::{Format as OutputFormat, Output, parse_time};
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use relsig::policy::eval::{self, Decision, EvalOptions, Outcome};
@@ -25,18 +26,32 @@ pub struct PolicyArgs {
     command: PolicyCommand,
 }
 
+impl PolicyArgs {
+    /// The output format asked for, so an error can be written in it.
+    pub fn format(&self) -> OutputFormat {
+        match &self.command {
+            PolicyCommand::Check(a) => a.output,
+            PolicyCommand::Lint(a) => a.output.into(),
+            PolicyCommand::Init(a) => a.output.into(),
+            PolicyCommand::MachineConfig(_) => OutputFormat::Text,
+        }
+    }
+}
+
 const POLICY_EXAMPLES: &str =
     "The node trust policy is /etc/containers/policy.json (which keys must have signed \
 which images) plus /etc/containers/registries.d/*.yaml (where each image's signatures are); CRI-O \
 and podman enforce it on every pull.
 
 Roll-out in four steps:
-  relsig policy init --redhat --out trust
-  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust
-  relsig policy check registry.redhat.io/ubi9/ubi:latest --policy trust/policy.json \\
+  relsig policy init --out trust
+  relsig policy lint --policy trust/policy.json \\
       --registries-d trust/registries.d --root trust
+  relsig policy check registry.redhat.io/ubi9/ubi:latest \\
+      --policy trust/policy.json --registries-d trust/registries.d --root trust
   relsig policy machineconfig --role worker --policy trust/policy.json \\
-      --registries-d trust/registries.d --root trust > 51-worker-rh-registry-trust.yaml
+      --registries-d trust/registries.d --root trust \\
+      > 51-worker-rh-registry-trust.yaml
   oc apply -f 51-worker-rh-registry-trust.yaml";
 
 #[derive(Subcommand, Debug)]
@@ -96,26 +111,40 @@ const CHECK_EXAMPLES: &str = "Examples:
       --policy policy.json --signature-dir ./sigs --output json
 
   # Offline, with the manifest and the signatures of a `dir:` image:
-  relsig policy check registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 \\
-      --policy policy.json --manifest img/manifest.json --signature-dir img";
+  relsig policy check \\
+      registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 \\
+      --policy policy.json --manifest img/manifest.json --signature-dir img
+
+  # In CI: JUnit XML, one testcase for the image:
+  relsig policy check registry.redhat.io/ubi9/ubi:latest \\
+      --policy policy.json --output junit > relsig-policy.xml";
 
 const LINT_EXAMPLES: &str = "Examples:
-  relsig policy lint --policy /etc/containers/policy.json --registries-d /etc/containers/registries.d
-  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust --output json";
+  # This machine's files:
+  relsig policy lint --policy /etc/containers/policy.json \\
+      --registries-d /etc/containers/registries.d
+
+  # The files of `relsig policy init --out trust`, as JSON:
+  relsig policy lint --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust --output json";
 
 const RENDER_EXAMPLES: &str = "Examples:
   relsig policy machineconfig --role worker --policy trust/policy.json \\
-      --registries-d trust/registries.d --root trust > 51-worker-rh-registry-trust.yaml
+      --registries-d trust/registries.d --root trust \\
+      > 51-worker-rh-registry-trust.yaml
   oc apply -f 51-worker-rh-registry-trust.yaml
   oc get mcp worker    # UPDATING is True until every node has the files
 
-  # A Butane config instead (butane FILE.bu -o FILE.yaml makes the MachineConfig):
-  relsig policy machineconfig --role master --format butane --policy trust/policy.json \\
-      --registries-d trust/registries.d --root trust > 51-master-rh-registry-trust.bu";
+  # A Butane config instead (`butane FILE.bu -o FILE.yaml` makes the
+  # MachineConfig):
+  relsig policy machineconfig --role master --format butane \\
+      --policy trust/policy.json --registries-d trust/registries.d \\
+      --root trust > 51-master-rh-registry-trust.bu";
 
 const INIT_EXAMPLES: &str = "Example:
-  relsig policy init --redhat --out trust
-  relsig policy lint --policy trust/policy.json --registries-d trust/registries.d --root trust";
+  relsig policy init --out trust
+  relsig policy lint --policy trust/policy.json \\
+      --registries-d trust/registries.d --root trust";
 
 /// Where the policy files are, shared by check, lint and machineconfig.
 #[derive(clap::Args, Debug)]
@@ -158,8 +187,10 @@ struct CheckArgs {
     /// of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<SystemTime>,
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    output: Output,
+    /// text: the decision with every requirement; json: one document;
+    /// junit: JUnit XML, one testcase for the image.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    output: OutputFormat,
 }
 
 #[derive(clap::Args, Debug)]
@@ -195,9 +226,10 @@ struct RenderArgs {
     role: RoleArg,
     #[command(flatten)]
     files: PolicyFiles,
-    /// The registries.d directory whose *.yaml files are installed.
-    #[arg(long = "registries-d", value_name = "DIR")]
-    registries_d: PathBuf,
+    /// The registries.d directory whose *.yaml files are installed. A
+    /// missing default directory installs policy.json alone.
+    #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
+    registries_d: Option<PathBuf>,
     /// The MachineConfig name [default: 51-<role>-rh-registry-trust].
     #[arg(long)]
     name: Option<String>,
@@ -207,9 +239,9 @@ struct RenderArgs {
 
 #[derive(clap::Args, Debug)]
 struct InitArgs {
-    /// Start from Red Hat's documented trust files (the only starting
-    /// point so far).
-    #[arg(long, required = true)]
+    /// Start from Red Hat's documented trust files; the default, as the
+    /// only starting point so far.
+    #[arg(long)]
     redhat: bool,
     /// The directory to write into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -217,6 +249,8 @@ struct InitArgs {
     /// Overwrite files that already exist.
     #[arg(long)]
     force: bool,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
 }
 
 pub fn run(args: PolicyArgs) -> anyhow::Result<Status> {
@@ -228,12 +262,15 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<Status> {
     }
 }
 
+/// The registries.d directory to read: the one given, else the default
+/// when it exists (containers/image treats a missing one as empty).
+fn registries_dir(dir: Option<&Path>) -> Option<&Path> {
+    dir.or_else(|| Some(Path::new(DEFAULT_REGISTRIES_D)).filter(|d| d.is_dir()))
+}
+
 fn load_registries(dir: Option<&Path>) -> anyhow::Result<RegistriesD> {
-    match dir {
+    match registries_dir(dir) {
         Some(dir) => Ok(RegistriesD::load(dir)?),
-        None if Path::new(DEFAULT_REGISTRIES_D).is_dir() => {
-            Ok(RegistriesD::load(Path::new(DEFAULT_REGISTRIES_D))?)
-        }
         None => Ok(RegistriesD::default()),
     }
 }
@@ -258,16 +295,75 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         evidence::gather(&image, &from, &http, credentials).map_err(|e| relsig::io::error_chain(&e))
     };
     let decision = eval::evaluate(&policy, &image, &opts, &mut fetch);
+    let text = decision_text(&decision);
     match a.output {
-        Output::Json => outln!("{}", serde_json::to_string_pretty(&decision)?),
-        Output::Text => out!("{}", decision_text(&decision)),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&decision)?),
+        OutputFormat::Text if super::output::quiet() => {
+            if decision.status != Status::Verified {
+                outln!("{}", text.lines().next().unwrap_or_default());
+            }
+        }
+        OutputFormat::Text => out!("{text}"),
+        OutputFormat::Junit => {
+            let mut batch = Batch::begin(OutputFormat::Junit, "policy check", 1, TextTo::Stdout)?;
+            let reason = deciding_requirement(&decision).map_or("ok", |r| r.reason.as_str());
+            batch.image(&Entry {
+                name: &a.image,
+                status: decision.status,
+                reason,
+                message: &decision.message,
+                text: &text,
+                json: &decision,
+            })?;
+            batch.finish(serde_json::Map::new())?;
+        }
     }
     Ok(decision.status)
 }
 
+/// The requirement that decided a verdict other than "accepted".
+fn deciding_requirement(d: &Decision) -> Option<&eval::RequirementResult> {
+    let first = |o: Outcome| d.requirements.iter().find(|r| r.result == o);
+    match d.verdict {
+        eval::Verdict::Accepted => None,
+        eval::Verdict::Rejected => first(Outcome::Rejected),
+        eval::Verdict::CannotDecide => {
+            first(Outcome::Error).or_else(|| first(Outcome::Unsupported))
+        }
+    }
+}
+
+/// A verdict line, longer lines than this are cut: the details follow on
+/// their own lines.
+const VERDICT_LINE_MAX: usize = 199;
+
+/// The decision as text: the verdict on the first line (short; which
+/// requirement decided and why, by reason name), then the image, the
+/// scope and every requirement with its details.
 fn decision_text(d: &Decision) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
+    let verdict = match d.verdict {
+        eval::Verdict::Accepted => "ACCEPTED",
+        eval::Verdict::Rejected => "REJECTED",
+        eval::Verdict::CannotDecide => "CANNOT DECIDE",
+    };
+    let headline = match deciding_requirement(d) {
+        Some(r) => format!("{verdict}: {} {}: {}", r.path, r.kind, r.reason.as_str()),
+        None if d.requirements.is_empty() => {
+            format!("{verdict}: {} has no requirements", d.scope.path)
+        }
+        None => format!(
+            "{verdict}: every requirement of {} is satisfied",
+            d.scope.path
+        ),
+    };
+    let mut headline: String = headline.chars().take(VERDICT_LINE_MAX).collect();
+    if headline.chars().count() == VERDICT_LINE_MAX {
+        headline.pop();
+        headline.push('…');
+    }
+    let _ = writeln!(s, "{headline}");
     let _ = writeln!(s, "image: {}", d.image);
     let _ = writeln!(s, "scope: {}", d.scope.path);
     if let Some(digest) = &d.manifest_digest {
@@ -299,14 +395,13 @@ fn decision_text(d: &Decision) -> String {
             };
             let _ = writeln!(s, "    - {}: {mark}: {}", sig.source, sig.report.message);
         }
-        let _ = writeln!(s, "    {}", r.message);
+        // The signatures are listed above; their summary is enough here.
+        let message = match r.message.split_once(": ") {
+            Some((head, _)) if !r.signatures.is_empty() && r.result != Outcome::Accepted => head,
+            _ => &r.message,
+        };
+        let _ = writeln!(s, "    {message}");
     }
-    let verdict = match d.verdict {
-        eval::Verdict::Accepted => "ACCEPTED",
-        eval::Verdict::Rejected => "REJECTED",
-        eval::Verdict::CannotDecide => "CANNOT DECIDE",
-    };
-    let _ = writeln!(s, "verdict: {verdict}: {}", d.message);
     s
 }
 
@@ -341,12 +436,14 @@ fn run_lint(a: LintArgs) -> anyhow::Result<Status> {
             } else {
                 "policy (give --registries-d to check registries.d too)"
             };
-            outln!(
-                "{}: {}, {} in the {what}",
-                if report.errors > 0 { "INVALID" } else { "OK" },
-                count(report.errors, "error"),
-                count(report.warnings, "warning")
-            );
+            if !super::output::quiet() {
+                outln!(
+                    "{}: {}, {} in the {what}",
+                    if report.errors > 0 { "INVALID" } else { "OK" },
+                    count(report.errors, "error"),
+                    count(report.warnings, "warning")
+                );
+            }
         }
     }
     Ok(report.status())
@@ -358,7 +455,17 @@ fn count(n: usize, word: &str) -> String {
 }
 
 fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
-    let report = lint_report(&a.files, Some(&a.registries_d));
+    let registries_d = registries_dir(a.registries_d.as_deref());
+    if registries_d.is_none() {
+        errln!(
+            "relsig: note: no {DEFAULT_REGISTRIES_D}: the {} installs policy.json only (--registries-d DIR adds a registries.d)",
+            match a.format {
+                Format::Machineconfig => "MachineConfig",
+                Format::Butane => "Butane config",
+            }
+        );
+    }
+    let report = lint_report(&a.files, registries_d);
     print_diagnostics(&report, true);
     if report.errors > 0 {
         anyhow::bail!(
@@ -371,7 +478,7 @@ fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
         RoleArg::Master => Role::Master,
     };
     let name = a.name.unwrap_or_else(|| role.default_name());
-    let files = render::trust_files(&a.files.policy, &a.registries_d)?;
+    let files = render::trust_files(&a.files.policy, registries_d)?;
     let yaml = match a.format {
         Format::Machineconfig => render::machineconfig(&name, role, &files)?,
         Format::Butane => render::butane(&name, role, &files)?,
@@ -381,14 +488,30 @@ fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
 }
 
 fn run_init(a: InitArgs) -> anyhow::Result<Status> {
+    // Red Hat's files are the only starting point; `--redhat` names it
+    // for when there are others.
+    let _ = a.redhat;
     let written = init::write_redhat(&a.out, a.force)
         .with_context(|| format!("cannot write the trust files into {}", a.out.display()))?;
+    if a.output == Output::Json {
+        let doc = serde_json::json!({
+            "status": Status::Verified,
+            "verified": true,
+            "exit_code": 0,
+            "written": written,
+        });
+        outln!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(Status::Verified);
+    }
+    if super::output::quiet() {
+        return Ok(Status::Verified);
+    }
     for p in &written {
         outln!("wrote {}", p.display());
     }
     let out = a.out.display();
     outln!(
-        "\nNext:\n  relsig policy lint --policy {out}/policy.json --registries-d {out}/registries.d --root {out}\n  \
+        "Next:\n  relsig policy lint --policy {out}/policy.json --registries-d {out}/registries.d --root {out}\n  \
          relsig policy machineconfig --role worker --policy {out}/policy.json --registries-d {out}/registries.d --root {out}"
     );
     Ok(Status::Verified)

@@ -17,11 +17,13 @@ use std::time::SystemTime;
 pub const STANDALONE_EXAMPLES: &str = "Examples:
   # A Red Hat image signature, checked with the built-in Red Hat keys:
   relsig standalone-verify manifest.json \\
-      registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 any signature-3
+      registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1 \\
+      any signature-3
 
   # Your own key, one accepted fingerprint, machine-readable result:
   relsig standalone-verify manifest.json quay.io/me/app:1.0 \\
-      08CD26E446E2E95249B7A405E932F44B23E8DD43 sig --public-key-file key.gpg --output json";
+      08CD26E446E2E95249B7A405E932F44B23E8DD43 sig \\
+      --public-key-file key.gpg --output json";
 
 #[derive(clap::Args, Debug)]
 pub struct StandaloneArgs {
@@ -47,13 +49,15 @@ pub struct StandaloneArgs {
     #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     at: Option<SystemTime>,
     #[arg(long, value_enum, default_value_t = Output::Text)]
-    output: Output,
+    pub output: Output,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DigestArgs {
     /// The manifest file.
     manifest: PathBuf,
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,7 +65,7 @@ pub struct InspectArgs {
     /// The signature file.
     signature: PathBuf,
     #[arg(long, value_enum, default_value_t = Output::Text)]
-    output: Output,
+    pub output: Output,
 }
 
 pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<Status> {
@@ -72,6 +76,7 @@ pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<Status> {
     match args.output {
         Output::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
         Output::Text => match report.status {
+            Status::Verified if super::output::quiet() => {}
             Status::Verified => outln!("{}", report.message),
             Status::CouldNotCheck => errln!("relsig: {}", report.message),
             Status::Rejected => errln!("relsig: NOT verified: {}", report.message),
@@ -85,10 +90,21 @@ pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<Status> {
 /// could-not-check), so the JSON output always has one document.
 fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
     let input_error = |reason, msg: String| (Report::could_not_check(reason, msg), Vec::new());
+    let keyring = if args.public_key_files.is_empty() {
+        Keyring::redhat()
+    } else {
+        match Keyring::from_files(&args.public_key_files) {
+            Ok(k) => k,
+            Err(e) => return input_error(Reason::IoError, relsig::io::error_chain(&e)),
+        }
+    };
     let accepted = match Accepted::parse(&args.fingerprints) {
         Ok(a) => a,
         Err(e @ FingerprintError::Empty) => return input_error(Reason::Usage, e.to_string()),
-        Err(e) => return input_error(Reason::FingerprintNotAccepted, e.to_string()),
+        Err(e) => {
+            let e = e.in_keyring(&keyring);
+            return input_error(Reason::FingerprintNotAccepted, e.to_string());
+        }
     };
     let expected = match Reference::parse(&args.reference) {
         Ok(r) => ExpectedIdentity::Exact(r),
@@ -106,14 +122,6 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         Ok(s) => s,
         Err(e) => return io_error(e),
     };
-    let keyring = if args.public_key_files.is_empty() {
-        Keyring::redhat()
-    } else {
-        match Keyring::from_files(&args.public_key_files) {
-            Ok(k) => k,
-            Err(e) => return input_error(Reason::IoError, relsig::io::error_chain(&e)),
-        }
-    };
     let checks = Checks {
         mechanism: &OpenPgp {
             keyring: &keyring,
@@ -122,22 +130,55 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         expected: &expected,
         at: args.at.unwrap_or_else(SystemTime::now),
     };
-    let report = check_signature(&signature, Image::Manifest(&manifest), &checks);
+    let mut report = check_signature(&signature, Image::Manifest(&manifest), &checks);
+    if report.reason == Reason::NotOpenpgp {
+        // Name the file: the usual causes are swapped arguments and an
+        // error page saved in place of the signature.
+        let mut message = format!("{}: {}", args.signature.display(), report.message);
+        if report.message.starts_with("looks like JSON") {
+            message.push_str(" (is it the manifest? the arguments are MANIFEST DOCKER-REFERENCE KEY-FINGERPRINTS SIGNATURE)");
+        }
+        report.message = message;
+    } else if !report.verified {
+        // An empty or non-JSON file cannot be the manifest: say so in
+        // front of the digest mismatch it causes (whose reason and exit
+        // code skopeo's users rely on).
+        if let Err(e) = relsig::image::manifest::ensure_json(&manifest) {
+            let path = args.manifest.display();
+            report.message = format!("manifest {path} {e}; {}", report.message);
+        }
+    }
     (report, keyring.warnings().to_vec())
 }
 
 pub fn run_digest(args: DigestArgs) -> anyhow::Result<Status> {
     let bytes = read_bounded(&args.manifest, "manifest", MAX_MANIFEST_SIZE)?;
+    relsig::image::manifest::ensure_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("manifest {} {e}", args.manifest.display()))?;
     let d = relsig::image::manifest::digest(&bytes)
         .with_context(|| format!("cannot compute the digest of {}", args.manifest.display()))?;
-    outln!("{d}");
+    match args.output {
+        Output::Text => outln!("{d}"),
+        Output::Json => {
+            let doc = serde_json::json!({
+                "status": Status::Verified,
+                "verified": true,
+                "exit_code": 0,
+                "manifest": args.manifest,
+                "digest": d.to_string(),
+            });
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+    }
     Ok(Status::Verified)
 }
 
 pub fn run_inspect(args: InspectArgs) -> anyhow::Result<Status> {
     let bytes = read_bounded(&args.signature, "signature", MAX_SIGNATURE_SIZE)?;
+    // The file name alone as context: the cause completes the line
+    // ("sig.json: looks like JSON, not an OpenPGP signature").
     let inspection = relsig::signature::inspect::inspect(&bytes)
-        .with_context(|| format!("cannot read {}", args.signature.display()))?;
+        .with_context(|| args.signature.display().to_string())?;
     match args.output {
         Output::Text => out!("{}", inspection.to_text()),
         Output::Json => outln!("{}", serde_json::to_string_pretty(&inspection)?),

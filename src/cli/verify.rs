@@ -1,5 +1,6 @@
 //! `relsig verify` and `relsig fetch`: command-line arguments and output.
 
+use super::report::{Batch, Entry, Progress, TextTo};
 use anyhow::{Context as _, bail};
 use clap::ArgAction;
 use relsig::image::reference::Reference;
@@ -8,9 +9,9 @@ use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
 use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
-use relsig::sources::stores::{self, DEFAULT_STORES, Location, SignatureSource};
+use relsig::sources::stores::{self, DEFAULT_STORES, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
-use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, run_status};
+use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -119,14 +120,13 @@ impl SourceArgs {
     pub fn sources(&self) -> anyhow::Result<Vec<SignatureSource>> {
         let mut sources = Vec::new();
         for s in &self.signature_stores {
-            sources.push(SignatureSource::Mirror(
-                Location::parse(s).context("--signature-store")?,
-            ));
+            sources.push(SignatureSource::Mirror(local_store(
+                s,
+                "--signature-store",
+            )?));
         }
         for s in &self.lookasides {
-            sources.push(SignatureSource::Lookaside(
-                Location::parse(s).context("--lookaside")?,
-            ));
+            sources.push(SignatureSource::Lookaside(local_store(s, "--lookaside")?));
         }
         for d in &self.signature_dirs {
             if !d.is_dir() {
@@ -139,6 +139,28 @@ impl SourceArgs {
         }
         Ok(sources)
     }
+}
+
+/// A store location given on the command line. A local one must exist:
+/// a missing directory would read as "no signatures" (exit 1) when the
+/// truth is a typo, or a URL without its scheme.
+fn local_store(s: &str, option: &str) -> anyhow::Result<Location> {
+    let location = Location::parse(s).with_context(|| option.to_string())?;
+    if let Location::Dir(dir) = &location {
+        if !dir.is_dir() {
+            let first = s.split('/').next().unwrap_or_default();
+            let hint = if !s.starts_with("file:")
+                && (first.contains('.') || first.contains(':'))
+                && !first.starts_with('.')
+            {
+                format!(" (for a web server, give the URL: https://{s})")
+            } else {
+                String::new()
+            };
+            bail!("{option} {s}: no such directory{hint}");
+        }
+    }
+    Ok(location)
 }
 
 /// How registries and stores are reached; shared by `verify`, `fetch` and
@@ -193,8 +215,10 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub images: ImageArgs,
 
-    #[arg(long, value_enum, default_value_t = super::Output::Text)]
-    pub output: super::Output,
+    /// text: a line per image and a summary; json: one document; junit:
+    /// JUnit XML, one testcase per image.
+    #[arg(long, value_enum, default_value_t = super::Format::Text)]
+    pub output: super::Format,
 
     /// Also print every signature's outcome.
     #[arg(long, short)]
@@ -217,14 +241,25 @@ pub struct FetchArgs {
 
     /// Write verified signatures as one ConfigMap (namespace
     /// openshift-config-managed, label
-    /// release.openshift.io/verification-signatures), ready for `oc apply`.
+    /// release.openshift.io/verification-signatures), ready for `oc apply`;
+    /// `-` writes it to stdout (`| oc apply -f -`) and the report to stderr.
     #[arg(long, value_name = "FILE")]
     pub to_configmap: Option<PathBuf>,
 
     /// Format of --to-configmap [default: from the file extension, JSON
-    /// unless .yaml/.yml].
+    /// unless .yaml/.yml; YAML for `-`].
     #[arg(long, value_enum, requires = "to_configmap")]
     pub format: Option<ConfigMapFormat>,
+
+    /// Replace an existing --to-configmap file, or other signatures
+    /// already under --to-dir for the same digest.
+    #[arg(long)]
+    pub force: bool,
+
+    /// text: a line per image and a summary; json: one document; junit:
+    /// JUnit XML, one testcase per image.
+    #[arg(long, value_enum, default_value_t = super::Format::Text)]
+    pub output: super::Format,
 
     /// Also print every signature's outcome.
     #[arg(long, short)]
@@ -248,7 +283,8 @@ const VERIFY_EXAMPLES: &str = "Examples:
 
   # No registry at all: a digest and the identity it must be signed as,
   # signatures from a disconnected cluster's ConfigMap:
-  relsig verify --digest sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363 \\
+  relsig verify --digest \\
+      sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363 \\
       --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
       --signature-configmap signature-sha256-0da6316466d60a3a.json
 
@@ -257,7 +293,11 @@ const VERIFY_EXAMPLES: &str = "Examples:
       --lookaside https://registry.redhat.io/containers/sigstore --output json
 
   # Many images in one run, 32 at a time (lines: IMAGE [IDENTITY]):
-  relsig verify --from-file images.txt --signature-store https://sigs.internal/ -j 32
+  relsig verify --from-file images.txt \\
+      --signature-store https://sigs.internal/ -j 32
+
+  # In CI: JUnit XML for the test report, one testcase per image:
+  relsig verify --from-file images.txt --output junit > relsig-verify.xml
 
 Exit codes: 0 every image verified, 1 an image is not verified (no acceptable
 signature, digest or identity mismatch), 2 an image could not be checked
@@ -268,9 +308,14 @@ const FETCH_EXAMPLES: &str = "Examples:
   relsig fetch 4.15.0 --to-configmap signatures-4.15.0.yaml
   oc apply -f signatures-4.15.0.yaml
 
+  # The same, straight into the cluster:
+  relsig fetch 4.15.0 --to-configmap - | oc apply -f -
+
   # Mirror the signatures of a release to a directory served over http:
-  relsig fetch --digest sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363 \\
-      --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 --to-dir /srv/signatures
+  relsig fetch --digest \\
+      sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363 \\
+      --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
+      --to-dir /srv/signatures
 
 Only signatures that pass every check are written; the exit code is that of
 `relsig verify` for the same images.";
@@ -282,9 +327,8 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 86400.0 => Ok(v),
-        _ => Err(format!(
-            "{s:?} is not a number of seconds between 0 and 86400"
-        )),
+        Ok(v) if v <= 0.0 => Err("the timeout must be more than 0 seconds".into()),
+        _ => Err("expected a number of seconds, more than 0 and at most 86400".into()),
     }
 }
 
@@ -326,7 +370,9 @@ fn prepare(
     for w in keyring.warnings() {
         errln!("relsig: warning: {w}");
     }
-    let accepted = Accepted::parse(&args.key_fingerprints).context("--key-fingerprints")?;
+    let accepted = Accepted::parse(&args.key_fingerprints)
+        .map_err(|e| e.in_keyring(&keyring))
+        .context("--key-fingerprints")?;
 
     let mut sources = args.sources.sources()?;
     if sources.is_empty() {
@@ -396,41 +442,44 @@ fn read_image_list(
     Ok(out)
 }
 
-pub fn run_verify(args: VerifyArgs) -> anyhow::Result<Status> {
+/// Checks the images, showing progress on a terminal.
+fn check(checker: &Checker, requests: &[ImageRequest], debug: bool) -> Vec<ImageOutcome> {
+    let progress = Progress::new(requests.len(), debug);
+    let outcomes = checker.check_all_with(requests, &|o| progress.tick(&o.image));
+    progress.clear();
+    outcomes
+}
+
+pub fn run_verify(args: VerifyArgs, debug: bool) -> anyhow::Result<Status> {
     let (checker, requests) = prepare(&args.images, false)?;
-    let outcomes = checker.check_all(&requests);
-    let status = run_status(&outcomes);
-    match args.output {
-        super::Output::Json => {
-            let doc = JsonReport {
-                status,
-                verified: status == Status::Verified,
-                exit_code: status.exit_code(),
-                images: &outcomes,
-            };
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        super::Output::Text => {
-            for o in &outcomes {
-                print_outcome(o, args.verbose);
-            }
-        }
+    let outcomes = check(&checker, &requests, debug);
+    let mut batch = Batch::begin(args.output, "verify", outcomes.len(), TextTo::Stdout)?;
+    for o in &outcomes {
+        // JSON has no text lines; JUnit keeps them as <system-out>.
+        let text = match args.output {
+            super::Format::Json => String::new(),
+            _ => outcome_text(o, args.verbose),
+        };
+        batch.image(&Entry {
+            name: &o.image,
+            status: o.status,
+            reason: o.reason.as_str(),
+            message: &o.message,
+            text: &text,
+            json: o,
+        })?;
     }
-    Ok(status)
+    batch.finish(serde_json::Map::new())
 }
 
-/// The JSON document of `relsig verify --output json`.
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
-    status: Status,
-    verified: bool,
-    exit_code: u8,
-    images: &'a [ImageOutcome],
-}
-
-fn print_outcome(o: &ImageOutcome, verbose: bool) {
-    match (o.status, &o.accepted) {
-        (Status::Verified, Some(a)) => outln!(
+/// The text lines of one image: a verdict line, and with `verbose` every
+/// signature's outcome.
+fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let _ = match (o.status, &o.accepted) {
+        (Status::Verified, Some(a)) => writeln!(
+            t,
             "verified {} digest {} identity {} key {} ({})",
             o.image,
             o.digest.as_ref().map_or("?".to_string(), |d| d.to_string()),
@@ -439,18 +488,23 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
             a.source
         ),
         (Status::CouldNotCheck, _) => {
-            outln!("NOT verified {}: could not check: {}", o.image, o.message)
+            writeln!(
+                t,
+                "NOT verified {}: could not check: {}",
+                o.image, o.message
+            )
         }
-        _ => outln!("NOT verified {}: {}", o.image, o.message),
-    }
+        _ => writeln!(t, "NOT verified {}: {}", o.image, o.message),
+    };
     if !verbose {
-        return;
+        return t;
     }
     if let Some(d) = &o.expected_identity {
-        outln!("  expected identity {d}");
+        let _ = writeln!(t, "  expected identity {d}");
     }
     for s in o.accepted.iter().chain(&o.also_verified) {
-        outln!(
+        let _ = writeln!(
+            t,
             "  ok        {}: key {}, identity {}",
             s.source,
             s.report.key_fingerprint.as_deref().unwrap_or("?"),
@@ -458,7 +512,8 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
         );
     }
     for s in &o.rejected {
-        outln!(
+        let _ = writeln!(
+            t,
             "  rejected  {}: {}: {}",
             s.source,
             s.report.reason.as_str(),
@@ -466,69 +521,196 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
         );
     }
     for e in &o.errors {
-        outln!("  error     {}: {}", e.source, e.message);
+        let _ = writeln!(t, "  error     {}: {}", e.source, e.message);
     }
     if o.accepted.is_none() && o.rejected.is_empty() && !o.sources.is_empty() {
-        outln!("  no signatures in: {}", o.sources.join(", "));
+        let _ = writeln!(t, "  no signatures in: {}", o.sources.join(", "));
     }
+    t
 }
 
-pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
-    let (checker, requests) = prepare(&args.images, true)?;
-    let outcomes = checker.check_all(&requests);
-    let mut configmap = SignatureConfigMap::default();
-    for o in &outcomes {
-        let Some(digest) = o.digest.as_ref().filter(|_| o.verified) else {
-            print_outcome(o, args.verbose);
-            outln!("  nothing written for {}", o.image);
-            continue;
-        };
-        let signatures: Vec<&[u8]> = o
-            .verified_signatures
-            .iter()
-            .map(|s| s.bytes.as_slice())
-            .collect();
-        print_outcome(o, args.verbose);
-        if let Some(dir) = &args.to_dir {
-            let written = stores::write_mirror_layout(dir, digest, &signatures)
-                .with_context(|| format!("cannot write signatures under {}", dir.display()))?;
-            for p in written {
-                outln!("  wrote {}", p.display());
-            }
-        } else {
-            for s in &signatures {
-                configmap.add(digest, s.to_vec());
-            }
-        }
+/// One image of `relsig fetch --output json`: the image's outcome, and
+/// what was written for it.
+#[derive(serde::Serialize)]
+struct Fetched<'a> {
+    #[serde(flatten)]
+    outcome: &'a ImageOutcome,
+    /// Files written under --to-dir.
+    written: Vec<PathBuf>,
+    /// Stale files removed from --to-dir (with --force).
+    removed: Vec<PathBuf>,
+    /// Why the verified signatures could not be written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    write_error: Option<String>,
+}
+
+/// `-` as the --to-configmap file: the ConfigMap goes to stdout.
+fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
+    let to_stdout = args.to_configmap.as_deref().is_some_and(is_stdout);
+    if to_stdout && args.output != super::Format::Text {
+        bail!(
+            "--to-configmap - writes the ConfigMap to stdout, where --output json/junit would go too: write the ConfigMap to a file"
+        );
     }
-    if let Some(path) = &args.to_configmap {
-        if configmap.is_empty() {
-            outln!("no verified signatures: {} not written", path.display());
-        } else {
-            // One release: named like `oc adm release mirror` names it;
-            // several: like oc-mirror.
-            let digests: std::collections::BTreeSet<String> = outcomes
-                .iter()
-                .filter(|o| o.verified)
-                .filter_map(|o| o.digest.as_ref().map(digest_key))
-                .collect();
-            configmap.name = match digests.iter().next() {
-                Some(d) if digests.len() == 1 => d.clone(),
-                _ => "mirrored-release-signatures".to_string(),
-            };
-            let format = match args.format {
-                Some(ConfigMapFormat::Json) => Format::Json,
-                Some(ConfigMapFormat::Yaml) => Format::Yaml,
-                None => Format::from_path(path),
-            };
-            configmap.write(path, format)?;
-            outln!(
-                "wrote {} signature(s) to ConfigMap {} in {}",
-                configmap.len(),
-                configmap.name,
+    if let Some(path) = args.to_configmap.as_deref().filter(|p| !is_stdout(p)) {
+        if path.exists() && !args.force {
+            bail!(
+                "--to-configmap {}: the file exists; --force replaces it",
                 path.display()
             );
         }
     }
-    Ok(run_status(&outcomes))
+    let (checker, requests) = prepare(&args.images, true)?;
+    let outcomes = check(&checker, &requests, debug);
+    let text_to = if to_stdout {
+        TextTo::Stderr
+    } else {
+        TextTo::Stdout
+    };
+    let mut batch = Batch::begin(args.output, "fetch", outcomes.len(), text_to)?;
+    let mut configmap = SignatureConfigMap::default();
+    for o in &outcomes {
+        let mut fetched = Fetched {
+            outcome: o,
+            written: Vec::new(),
+            removed: Vec::new(),
+            write_error: None,
+        };
+        let mut text = outcome_text(o, args.verbose);
+        let verified = o.digest.as_ref().filter(|_| o.verified);
+        match (verified, &args.to_dir) {
+            (None, _) => text.push_str(&format!("  nothing written for {}\n", o.image)),
+            (Some(digest), Some(dir)) => {
+                let signatures: Vec<&[u8]> = o
+                    .verified_signatures
+                    .iter()
+                    .map(|s| s.bytes.as_slice())
+                    .collect();
+                match stores::write_mirror_layout(dir, digest, &signatures, args.force) {
+                    Ok(w) => {
+                        if w.unchanged {
+                            text.push_str("  unchanged: the same signatures are there already\n");
+                        }
+                        for p in &w.written {
+                            text.push_str(&format!("  wrote {}\n", p.display()));
+                        }
+                        for p in &w.removed {
+                            text.push_str(&format!("  removed {}\n", p.display()));
+                        }
+                        (fetched.written, fetched.removed) = (w.written, w.removed);
+                    }
+                    Err(e) => {
+                        let e = match e {
+                            LayoutWriteError::Exists { .. } => {
+                                format!("{e} (--force replaces them)")
+                            }
+                            other => relsig::io::error_chain(&other),
+                        };
+                        errln!("relsig: {e}");
+                        text.push_str(&format!("  not written: {e}\n"));
+                        fetched.write_error = Some(e);
+                    }
+                }
+            }
+            (Some(digest), None) => {
+                for s in &o.verified_signatures {
+                    configmap.add(digest, s.bytes.clone());
+                }
+            }
+        }
+        // An image whose signatures could not be written was not fetched.
+        let status = match fetched.write_error {
+            Some(_) => Status::CouldNotCheck,
+            None => o.status,
+        };
+        let message = fetched
+            .write_error
+            .clone()
+            .unwrap_or_else(|| o.message.clone());
+        let reason = match fetched.write_error {
+            Some(_) => "io-error",
+            None => o.reason.as_str(),
+        };
+        batch.image(&Entry {
+            name: &o.image,
+            status,
+            reason,
+            message: &message,
+            text: &text,
+            json: &fetched,
+        })?;
+    }
+    let mut extra = serde_json::Map::new();
+    if let Some(path) = &args.to_configmap {
+        // The report has begun: a failure here goes into it, not out as
+        // an error that would cut the document short.
+        let written = write_configmap(&args, path, &mut configmap, &outcomes, &batch)
+            .unwrap_or_else(|e| {
+                let e = format!("{e:#}");
+                errln!("relsig: {e}");
+                batch.fail();
+                serde_json::json!({ "path": path, "error": e })
+            });
+        extra.insert("configmap".into(), written);
+    }
+    batch.finish(extra)
+}
+
+/// Writes the ConfigMap of the verified signatures (nothing when there is
+/// none); its JSON description for the report.
+fn write_configmap(
+    args: &FetchArgs,
+    path: &Path,
+    configmap: &mut SignatureConfigMap,
+    outcomes: &[ImageOutcome],
+    batch: &Batch,
+) -> anyhow::Result<serde_json::Value> {
+    if configmap.is_empty() {
+        batch.note(&format!(
+            "no verified signatures: {} not written\n",
+            path.display()
+        ));
+        return Ok(serde_json::Value::Null);
+    }
+    // One release: named like `oc adm release mirror` names it; several:
+    // like oc-mirror.
+    let digests: std::collections::BTreeSet<String> = outcomes
+        .iter()
+        .filter(|o| o.verified)
+        .filter_map(|o| o.digest.as_ref().map(digest_key))
+        .collect();
+    configmap.name = match digests.iter().next() {
+        Some(d) if digests.len() == 1 => d.clone(),
+        _ => "mirrored-release-signatures".to_string(),
+    };
+    let format = match args.format {
+        Some(ConfigMapFormat::Json) => Format::Json,
+        Some(ConfigMapFormat::Yaml) => Format::Yaml,
+        None if is_stdout(path) => Format::Yaml,
+        None => Format::from_path(path),
+    };
+    if is_stdout(path) {
+        out!("{}", configmap.render(format));
+    } else {
+        configmap.write(path, format)?;
+    }
+    batch.note(&format!(
+        "wrote {} signature(s) to ConfigMap {} in {}\n",
+        configmap.len(),
+        configmap.name,
+        if is_stdout(path) {
+            "stdout".to_string()
+        } else {
+            path.display().to_string()
+        }
+    ));
+    Ok(serde_json::json!({
+        "path": path,
+        "name": configmap.name,
+        "signatures": configmap.len(),
+    }))
 }

@@ -59,6 +59,8 @@ pub enum DigestError {
         "invalid digest {0:?}: unsupported algorithm (sha256, sha384 and sha512 are supported)"
     )]
     UnsupportedAlgorithm(String),
+    #[error("invalid digest {0:?}: digest must be lower case")]
+    Uppercase(String),
     #[error("invalid digest {input:?}: {algorithm} needs exactly {len} lower-case hex digits")]
     Hex {
         input: String,
@@ -100,6 +102,12 @@ impl Digest {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !valid_hex {
+            // go-digest refuses upper case too, but "must be lower case"
+            // is the fix a user needs (digests copied from some UIs are
+            // upper-cased).
+            if hex.len() == algorithm.hex_len() && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(DigestError::Uppercase(s.to_string()));
+            }
             return Err(DigestError::Hex {
                 input: s.to_string(),
                 algorithm: algorithm.name(),
@@ -166,7 +174,10 @@ mod tests {
     #[test]
     fn rejects_malformed_digests() {
         let upper = "sha256:20BF21ED457B390829CDBEEC8795A7BEA1626991FDA603E0D01B4E7F60427E55";
-        assert!(matches!(Digest::parse(upper), Err(DigestError::Hex { .. })));
+        assert!(matches!(
+            Digest::parse(upper),
+            Err(DigestError::Uppercase(_))
+        ));
         assert!(matches!(
             Digest::parse("sha256:abc"),
             Err(DigestError::Hex { .. })

@@ -18,6 +18,23 @@ use std::collections::HashMap;
 pub enum ManifestError {
     #[error("invalid schema-1 manifest signature: {0}")]
     Schema1Signature(String),
+    #[error("is empty, not a manifest")]
+    Empty,
+    #[error("is not JSON, so not a manifest ({0})")]
+    NotJson(String),
+}
+
+/// Refuses bytes that cannot be a manifest: nothing, or not JSON. The
+/// digest of such bytes is well defined, but a user who passes them has
+/// passed the wrong file, and "digest mismatch" would hide that. The
+/// messages are meant to follow the file's name.
+pub fn ensure_json(manifest: &[u8]) -> Result<(), ManifestError> {
+    if manifest.iter().all(u8::is_ascii_whitespace) {
+        return Err(ManifestError::Empty);
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(manifest)
+        .map(drop)
+        .map_err(|e| ManifestError::NotJson(e.to_string()))
 }
 
 /// The digest of `manifest` with `algorithm`.
@@ -163,6 +180,17 @@ fn base64url_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_and_non_json_files_are_not_manifests() {
+        assert_eq!(ensure_json(b""), Err(ManifestError::Empty));
+        assert_eq!(ensure_json(b" \n"), Err(ManifestError::Empty));
+        assert!(matches!(
+            ensure_json(b"\x89PGP"),
+            Err(ManifestError::NotJson(_))
+        ));
+        assert_eq!(ensure_json(br#"{"schemaVersion":2}"#), Ok(()));
+    }
 
     #[test]
     fn plain_manifest_digest_is_sha256_of_bytes() {

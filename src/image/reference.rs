@@ -83,6 +83,8 @@ pub enum ReferenceError {
     InvalidTag { input: String },
     #[error("invalid reference {input:?}: invalid digest")]
     InvalidDigest { input: String },
+    #[error("invalid reference {input:?}: digest must be lower case")]
+    UppercaseDigest { input: String },
     #[error(
         "invalid reference {input:?}: unsupported digest algorithm (sha256, sha384 and sha512 are supported)"
     )]
@@ -101,10 +103,15 @@ impl ReferenceError {
             | ReferenceError::NameTooLong { input }
             | ReferenceError::InvalidTag { input }
             | ReferenceError::InvalidDigest { input }
+            | ReferenceError::UppercaseDigest { input }
             | ReferenceError::UnsupportedDigestAlgorithm { input } => input,
         }
     }
 }
+
+/// The transport prefix of `skopeo`/`podman` image names, accepted in
+/// front of an image.
+pub const DOCKER_TRANSPORT: &str = "docker://";
 
 impl Reference {
     /// Parses and normalises `s` like Go's `reference.ParseNormalizedNamed`.
@@ -159,6 +166,18 @@ impl Reference {
             tag: tag.map(str::to_owned),
             digest: digest.map(str::to_owned),
         })
+    }
+
+    /// Parses an image to fetch the way podman and skopeo take one: an
+    /// optional `docker://` transport prefix, and `:latest` added when
+    /// neither a tag nor a digest is given. (An *identity* is parsed with
+    /// [`Reference::parse`]: no default tag there.)
+    pub fn parse_image(s: &str) -> Result<Reference, ReferenceError> {
+        let r = Reference::parse(s.strip_prefix(DOCKER_TRANSPORT).unwrap_or(s))?;
+        if r.is_name_only() {
+            return r.with_tag("latest");
+        }
+        Ok(r)
     }
 
     /// The registry, e.g. `docker.io`, `quay.io`, `localhost:5000`.
@@ -456,6 +475,7 @@ fn check_digest_content(digest: &str, input: impl Fn() -> String) -> Result<(), 
         Err(DigestError::UnsupportedAlgorithm(_)) => {
             Err(ReferenceError::UnsupportedDigestAlgorithm { input: input() })
         }
+        Err(DigestError::Uppercase(_)) => Err(ReferenceError::UppercaseDigest { input: input() }),
         Err(_) => Err(ReferenceError::InvalidDigest { input: input() }),
     }
 }
@@ -512,6 +532,36 @@ mod tests {
         let r = ok("testing/manifest");
         assert_eq!(parts(&r), ("docker.io", "testing/manifest", None, None));
         assert_eq!(r.to_string(), "docker.io/testing/manifest");
+    }
+
+    #[test]
+    fn images_to_fetch_take_a_transport_prefix_and_a_default_tag() {
+        let latest = ok("quay.io/a/b:latest");
+        assert_eq!(Reference::parse_image("quay.io/a/b").unwrap(), latest);
+        assert_eq!(
+            Reference::parse_image("docker://quay.io/a/b").unwrap(),
+            latest
+        );
+        assert_eq!(
+            Reference::parse_image("docker://quay.io/a/b:1").unwrap(),
+            ok("quay.io/a/b:1")
+        );
+        let pinned = sha256();
+        assert_eq!(
+            Reference::parse_image(&format!("quay.io/a/b@{pinned}")).unwrap(),
+            ok(&format!("quay.io/a/b@{pinned}"))
+        );
+    }
+
+    #[test]
+    fn upper_case_digests_are_named_as_such() {
+        let upper = format!("quay.io/a/b@sha256:{}", HEX64.to_uppercase());
+        let e = Reference::parse(&upper).unwrap_err();
+        assert!(matches!(e, ReferenceError::UppercaseDigest { .. }), "{e:?}");
+        assert!(e.to_string().ends_with("digest must be lower case"), "{e}");
+        let e = crate::image::digest::Digest::parse(&format!("sha256:{}", HEX64.to_uppercase()))
+            .unwrap_err();
+        assert!(e.to_string().ends_with("digest must be lower case"), "{e}");
     }
 
     #[test]
@@ -799,9 +849,12 @@ mod tests {
         // Well-formed per the grammar but the wrong length for sha256.
         let s = format!("a@sha256:{}", "a".repeat(32));
         assert_eq!(err(&s), ReferenceError::InvalidDigest { input: s.clone() });
-        // Upper-case hex is rejected by go-digest.
+        // Upper-case hex is rejected by go-digest (and named as such).
         let s = format!("a@sha256:{}", HEX64.to_uppercase());
-        assert_eq!(err(&s), ReferenceError::InvalidDigest { input: s.clone() });
+        assert_eq!(
+            err(&s),
+            ReferenceError::UppercaseDigest { input: s.clone() }
+        );
         // Well-formed, unknown algorithm.
         let s = format!("a@md5:{}", "a".repeat(32));
         assert_eq!(

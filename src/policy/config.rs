@@ -159,8 +159,17 @@ impl std::fmt::Display for SignedIdentity {
 pub enum PolicyError {
     #[error(transparent)]
     Read(#[from] crate::io::FileError),
-    #[error("{}{}", .0[0], if .0.len() > 1 { format!(" (and {} more problems: run `relsig policy lint`)", .0.len() - 1) } else { String::new() })]
+    #[error("{}{}", .0[0], more_problems(.0.len() - 1))]
     Invalid(Vec<Diagnostic>),
+}
+
+/// " (and 1 more problem: …)", " (and 2 more problems: …)", or nothing.
+fn more_problems(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (and 1 more problem: run `relsig policy lint`)".into(),
+        n => format!(" (and {n} more problems: run `relsig policy lint`)"),
+    }
 }
 
 impl Policy {

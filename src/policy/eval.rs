@@ -26,16 +26,14 @@ pub enum ImageError {
     TagAndDigest(String),
 }
 
-/// Parses an image as the docker transport does: normalised, and
-/// `:latest` added when neither a tag nor a digest is given (the policy
-/// sees the tagged reference).
+/// Parses an image as the docker transport does
+/// ([`Reference::parse_image`]: an optional `docker://`, `:latest` added
+/// when neither a tag nor a digest is given, so the policy sees the tagged
+/// reference).
 pub fn image_reference(s: &str) -> Result<Reference, ImageError> {
-    let r = Reference::parse(s)?;
+    let r = Reference::parse_image(s)?;
     if r.tag().is_some() && r.digest().is_some() {
         return Err(ImageError::TagAndDigest(s.to_string()));
-    }
-    if r.is_name_only() {
-        return Ok(r.with_tag("latest")?);
     }
     Ok(r)
 }
@@ -99,6 +97,26 @@ pub enum RequirementReason {
     NotImplemented,
     InvalidRemappedIdentity,
     FetchFailed,
+}
+
+impl RequirementReason {
+    /// The stable name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        use RequirementReason as R;
+        match self {
+            R::InsecureAcceptAnything => "insecure-accept-anything",
+            R::Reject => "reject",
+            R::SignatureAccepted => "signature-accepted",
+            R::NoSignatures => "no-signatures",
+            R::NoAcceptedSignature => "no-accepted-signature",
+            R::KeysUnavailable => "keys-unavailable",
+            R::UnsupportedKeyType => "unsupported-key-type",
+            R::UnsupportedRequirement => "unsupported-requirement",
+            R::NotImplemented => "not-implemented",
+            R::InvalidRemappedIdentity => "invalid-remapped-identity",
+            R::FetchFailed => "fetch-failed",
+        }
+    }
 }
 
 /// Which part of the policy applied.
@@ -220,6 +238,7 @@ pub fn evaluate(
     fetch: &mut dyn FnMut() -> Result<Evidence, String>,
 ) -> Decision {
     let (scope, reqs) = requirements_for(policy, image);
+    log::debug!("{image}: policy scope {} applies", scope.path);
     let mut evidence = Lazy {
         fetch,
         image,
@@ -227,7 +246,17 @@ pub fn evaluate(
     };
     let requirements: Vec<RequirementResult> = reqs
         .iter()
-        .map(|req| evaluate_requirement(req, image, opts, &mut evidence))
+        .map(|req| {
+            let r = evaluate_requirement(req, image, opts, &mut evidence);
+            log::debug!(
+                "{image}: {} {}: {}: {}",
+                r.path,
+                r.kind,
+                r.reason.as_str(),
+                r.message
+            );
+            r
+        })
         .collect();
     let manifest_digest = evidence
         .fetched
@@ -464,4 +493,29 @@ fn signed_by(
         reasons.join("; ")
     );
     finish(res, Outcome::Rejected, R::NoAcceptedSignature, m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_names_are_the_json_names() {
+        use RequirementReason as R;
+        for r in [
+            R::InsecureAcceptAnything,
+            R::Reject,
+            R::SignatureAccepted,
+            R::NoSignatures,
+            R::NoAcceptedSignature,
+            R::KeysUnavailable,
+            R::UnsupportedKeyType,
+            R::UnsupportedRequirement,
+            R::NotImplemented,
+            R::InvalidRemappedIdentity,
+            R::FetchFailed,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
 }

@@ -61,7 +61,11 @@ pub enum RenderError {
 
 /// The files to install: policy.json, then every `*.yaml` of the
 /// registries.d directory (the files containers/image reads), by name.
-pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, RenderError> {
+/// Without a registries.d directory, only policy.json.
+pub fn trust_files(
+    policy: &Path,
+    registries_d: Option<&Path>,
+) -> Result<Vec<NodeFile>, RenderError> {
     let read = |p: &Path| {
         crate::io::read_bounded(p, "file", crate::io::MAX_RENDERED_FILE).map_err(RenderError::Read)
     };
@@ -69,6 +73,9 @@ pub fn trust_files(policy: &Path, registries_d: &Path) -> Result<Vec<NodeFile>, 
         node_path: NODE_POLICY_PATH.into(),
         contents: read(policy)?,
     }];
+    let Some(registries_d) = registries_d else {
+        return Ok(files);
+    };
     let names = super::registries::sorted_names(registries_d).map_err(|source| {
         RenderError::Read(crate::io::FileError::Io {
             what: "registries.d directory",

@@ -68,6 +68,9 @@ struct Input {
     metadata: Option<InputMeta>,
     #[serde(rename = "binaryData", default)]
     binary_data: Option<BTreeMap<String, String>>,
+    /// Only looked at to say that signatures belong in `binaryData`.
+    #[serde(default)]
+    data: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     items: Vec<Input>,
 }
@@ -158,10 +161,23 @@ impl SignatureConfigMap {
                 .and_then(|m| m.name.clone())
                 .unwrap_or_default();
         }
-        for (key, value) in input.binary_data.iter().flatten() {
-            // Other keys are not signatures; the CVO ignores them too.
+        let binary_data = input.binary_data.as_ref().filter(|d| !d.is_empty());
+        if binary_data.is_none() {
+            return Err(invalid(if input.data.is_some() {
+                "the signatures are under data:, but must be base64 under binaryData: (as `oc adm release mirror` writes them)".into()
+            } else {
+                "no binaryData: a signature ConfigMap holds its signatures as binaryData keys sha256-<hex>-N".into()
+            }));
+        }
+        for (key, value) in binary_data.into_iter().flatten() {
+            // The cluster-version-operator skips other keys; a file given
+            // as a signature source with such a key is more likely a
+            // mistake (a digest with a colon, a missing -N) than a
+            // deliberate extra.
             let Some((digest, index)) = parse_key(key) else {
-                continue;
+                return Err(invalid(format!(
+                    "binaryData key {key:?} is not shaped sha256-<64 lower-case hex>-N"
+                )));
             };
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(value.trim())
@@ -305,5 +321,23 @@ mod tests {
         );
         let e = SignatureConfigMap::parse(Path::new("s.yaml"), bad.as_bytes()).unwrap_err();
         assert!(e.to_string().contains("not base64"), "{e}");
+        let text_data = format!(
+            "kind: ConfigMap\ndata:\n  {}-1: abc\n",
+            digest_key(&D.parse().unwrap())
+        );
+        let e = SignatureConfigMap::parse(Path::new("s.yaml"), text_data.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("ConfigMap s.yaml: the signatures are under data:, but must be base64 under binaryData:"),
+            "{e}"
+        );
+        let colon = "kind: ConfigMap\nbinaryData:\n  sha256:0da6-1: YQ==\n";
+        let e = SignatureConfigMap::parse(Path::new("s.yaml"), colon.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().ends_with(
+                "binaryData key \"sha256:0da6-1\" is not shaped sha256-<64 lower-case hex>-N"
+            ),
+            "{e}"
+        );
     }
 }

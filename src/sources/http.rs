@@ -69,7 +69,7 @@ pub enum HttpError {
     },
     #[error("{url}: cannot resolve the host name: {detail}")]
     Dns { url: String, detail: String },
-    #[error("{url}: TLS error: {detail}")]
+    #[error("{url}: TLS error: {detail}{}", tls_hint(detail))]
     Tls { url: String, detail: String },
     #[error("{url}: no answer within {}s (timeout)", after.as_secs_f32())]
     Timeout { url: String, after: Duration },
@@ -183,7 +183,9 @@ impl HttpClient {
         }
         let mut attempt = 0;
         loop {
+            let started = std::time::Instant::now();
             let result = self.get_once(&parsed, url, headers, max);
+            log_request(url, &result, started.elapsed());
             let retry = match &result {
                 Ok(r) => r.status >= 500,
                 Err(e) => e.is_transient(),
@@ -294,6 +296,31 @@ impl HttpClient {
     }
 }
 
+/// The `--debug` record of one request: method, URL, status, bytes, time.
+fn log_request(url: &str, result: &Result<Response, HttpError>, took: Duration) {
+    let ms = took.as_millis();
+    match result {
+        Ok(r) => log::debug!(
+            "GET {url} -> {} ({} bytes, {ms} ms)",
+            r.status,
+            r.body.len()
+        ),
+        Err(e) => log::debug!("GET {url} -> failed after {ms} ms: {e}"),
+    }
+}
+
+/// What to try for the TLS failures users meet most: a registry that
+/// speaks plain http, and a certificate from a private CA.
+fn tls_hint(detail: &str) -> &'static str {
+    if detail.contains("InvalidContentType") || detail.contains("corrupt message") {
+        " (the server may speak plain http: --tls-verify=false lets it answer over http)"
+    } else if detail.contains("UnknownIssuer") {
+        " (the certificate is issued by an unknown CA: --ca-file FILE trusts that CA)"
+    } else {
+        ""
+    }
+}
+
 fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
     let from_https = attempt
         .previous()
@@ -401,6 +428,23 @@ mod tests {
             status_error("u", 502, &h, b""),
             HttpError::Status { status: 502, .. }
         ));
+    }
+
+    #[test]
+    fn tls_errors_hint_at_the_option_that_helps() {
+        let tls = |detail: &str| {
+            HttpError::Tls {
+                url: "https://r.example/v2/".into(),
+                detail: detail.into(),
+            }
+            .to_string()
+        };
+        assert!(tls("invalid peer certificate: UnknownIssuer").contains("--ca-file FILE"));
+        assert!(
+            tls("received corrupt message of type InvalidContentType")
+                .contains("--tls-verify=false")
+        );
+        assert!(!tls("handshake failure").contains("--"));
     }
 
     #[test]

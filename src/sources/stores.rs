@@ -295,29 +295,82 @@ fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
     }
 }
 
+/// What [`write_mirror_layout`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayoutWrite {
+    /// Files written (created or replaced).
+    pub written: Vec<PathBuf>,
+    /// Higher-numbered files of an earlier run, removed so the list stays
+    /// contiguous.
+    pub removed: Vec<PathBuf>,
+    /// The folder already held exactly these signatures: nothing was
+    /// touched.
+    pub unchanged: bool,
+}
+
+/// Writing the mirror layout failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutWriteError {
+    /// Other signatures are there already, and replacing was not asked for.
+    #[error("{} already holds other signatures; not replacing them", folder.display())]
+    Exists { folder: PathBuf },
+    #[error("cannot write {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Writes `signatures` for `digest` in the mirror layout under `dir`
-/// (`dir/sha256=<hex>/signature-1..N`), removing higher-numbered files
-/// left from an earlier run so the list stays contiguous.
+/// (`dir/sha256=<hex>/signature-1..N`). Signatures already there are left
+/// alone unless `replace` is set (or they are exactly these); replacing
+/// removes higher-numbered files of an earlier run, so the list stays
+/// contiguous.
 pub fn write_mirror_layout(
     dir: &Path,
     digest: &Digest,
     signatures: &[&[u8]],
-) -> std::io::Result<Vec<PathBuf>> {
+    replace: bool,
+) -> Result<LayoutWrite, LayoutWriteError> {
     let folder = dir.join(digest_component(digest));
-    std::fs::create_dir_all(&folder)?;
-    let mut written = Vec::new();
-    for (i, bytes) in signatures.iter().enumerate() {
-        let path = folder.join(format!("signature-{}", i + 1));
-        write_file_atomically(&path, bytes)?;
-        written.push(path);
-    }
-    for n in signatures.len() + 1..=MAX_SIGNATURES + 1 {
-        match std::fs::remove_file(folder.join(format!("signature-{n}"))) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-            r => r?,
+    let numbered = |n: usize| folder.join(format!("signature-{n}"));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| LayoutWriteError::Io { path, source }
+    };
+    // Unreadable existing files count as "other signatures".
+    let existing = dir_numbered(&folder, "");
+    if !matches!(&existing, Ok(e) if e.is_empty()) {
+        let same = existing.is_ok_and(|e| {
+            e.len() == signatures.len() && e.iter().zip(signatures).all(|(e, s)| e.bytes == *s)
+        });
+        if same {
+            return Ok(LayoutWrite {
+                unchanged: true,
+                ..LayoutWrite::default()
+            });
+        }
+        if !replace {
+            return Err(LayoutWriteError::Exists { folder });
         }
     }
-    Ok(written)
+    std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+    let mut done = LayoutWrite::default();
+    for (i, bytes) in signatures.iter().enumerate() {
+        let path = numbered(i + 1);
+        write_file_atomically(&path, bytes).map_err(io(&path))?;
+        done.written.push(path);
+    }
+    for n in signatures.len() + 1..=MAX_SIGNATURES + 1 {
+        let path = numbered(n);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io(&path)(e)),
+            Ok(()) => done.removed.push(path),
+        }
+    }
+    Ok(done)
 }
 
 #[cfg(test)]
@@ -364,8 +417,20 @@ mod tests {
         assert_eq!(sigs.len(), 1);
         assert_eq!(sigs[0].bytes, b"L1");
 
-        write_mirror_layout(tmp.path(), &d, &[b"a", b"b", b"c"]).unwrap();
-        write_mirror_layout(tmp.path(), &d, &[b"x", b"y"]).unwrap();
+        let first = write_mirror_layout(tmp.path(), &d, &[b"a", b"b", b"c"], false).unwrap();
+        assert_eq!((first.written.len(), first.removed.len()), (3, 0));
+        // The same signatures again: nothing to do, no --force needed.
+        let again = write_mirror_layout(tmp.path(), &d, &[b"a", b"b", b"c"], false).unwrap();
+        assert!(again.unchanged && again.written.is_empty());
+        // Other signatures are not replaced unless asked.
+        assert!(matches!(
+            write_mirror_layout(tmp.path(), &d, &[b"x", b"y"], false),
+            Err(LayoutWriteError::Exists { .. })
+        ));
+        let replaced = write_mirror_layout(tmp.path(), &d, &[b"x", b"y"], true).unwrap();
+        assert_eq!(replaced.written.len(), 2);
+        assert_eq!(replaced.removed.len(), 1);
+        assert!(replaced.removed[0].ends_with("signature-3"));
         let sigs = dir_signatures(tmp.path(), Some(&r), &d).unwrap();
         let bytes: Vec<&[u8]> = sigs.iter().map(|s| s.bytes.as_slice()).collect();
         assert_eq!(bytes, [b"x".as_slice(), b"y".as_slice()]);

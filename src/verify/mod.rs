@@ -93,9 +93,25 @@ impl Checker {
 
     /// Checks every image, `jobs` at a time; outcomes are in input order.
     pub fn check_all(&self, requests: &[ImageRequest]) -> Vec<ImageOutcome> {
+        self.check_all_with(requests, &|_| {})
+    }
+
+    /// [`Checker::check_all`], calling `done` as each image is finished
+    /// (in the order they finish, from the worker threads): the CLI's
+    /// progress display.
+    pub fn check_all_with(
+        &self,
+        requests: &[ImageRequest],
+        done: &(dyn Fn(&ImageOutcome) + Sync),
+    ) -> Vec<ImageOutcome> {
+        let check = |r: &ImageRequest| {
+            let outcome = self.check(r);
+            done(&outcome);
+            outcome
+        };
         let jobs = self.settings.jobs.clamp(1, requests.len().max(1));
         if jobs == 1 {
-            return requests.iter().map(|r| self.check(r)).collect();
+            return requests.iter().map(check).collect();
         }
         let next = AtomicUsize::new(0);
         let results: Vec<Mutex<Option<ImageOutcome>>> =
@@ -108,7 +124,7 @@ impl Checker {
                         let Some(request) = requests.get(i) else {
                             break;
                         };
-                        let outcome = self.check(request);
+                        let outcome = check(request);
                         *results[i].lock().unwrap() = Some(outcome);
                     }
                 });
@@ -134,9 +150,16 @@ impl Checker {
                     ImageReason::DigestMismatch | ImageReason::Rejected(_) => Status::Rejected,
                     _ => Status::CouldNotCheck,
                 };
+                log::debug!("{}: {}: {message}", request.input, reason.as_str());
                 return out.finish(status, reason, message);
             }
         };
+        log::debug!(
+            "{}: checking digest {} against identity {}",
+            request.input,
+            resolved.digest,
+            resolved.expected.name()
+        );
         out.digest = Some(resolved.digest.clone());
         out.expected_identity = Some(resolved.expected.name());
 
@@ -158,6 +181,7 @@ impl Checker {
                 match source.signatures(&self.http, Some(&resolved.location), &resolved.digest) {
                     Ok(s) => s,
                     Err(e) => {
+                        log::debug!("{}: {source} could not be read: {e}", request.input);
                         out.errors.push(SourceFailure {
                             source: source.to_string(),
                             message: e.to_string(),
@@ -165,9 +189,21 @@ impl Checker {
                         continue;
                     }
                 };
+            log::debug!(
+                "{}: {source}: {} signature(s)",
+                request.input,
+                signatures.len()
+            );
             out.sources.push(source.to_string());
             for sig in signatures {
                 let report = check_signature(&sig.bytes, image, &checks);
+                log::debug!(
+                    "{}: {}: {}: {}",
+                    request.input,
+                    sig.source,
+                    report.reason.as_str(),
+                    report.message
+                );
                 let verified = report.verified;
                 let outcome = SignatureOutcome {
                     source: sig.source.clone(),
@@ -191,6 +227,7 @@ impl Checker {
             }
         }
         let (status, reason, message) = judge(&out);
+        log::debug!("{}: {}: {message}", request.input, reason.as_str());
         out.finish(status, reason, message)
     }
 

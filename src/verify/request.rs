@@ -3,7 +3,7 @@
 //! must be signed as) parsed into an [`ImageRequest`].
 
 use crate::image::digest::Digest;
-use crate::image::reference::{Reference, ReferenceError};
+use crate::image::reference::{DOCKER_TRANSPORT, Reference, ReferenceError};
 use crate::signature::identity::ExpectedIdentity;
 use crate::sources::graph;
 
@@ -55,8 +55,12 @@ pub enum RequestError {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Digest(#[from] crate::image::digest::DigestError),
-    #[error("{input}: a reference without a tag or digest names no image: add :TAG or @sha256:…")]
-    NoTagOrDigest { input: String },
+    #[error("{input}: {hint} (e.g. {example})")]
+    NotAVersion {
+        input: String,
+        hint: &'static str,
+        example: String,
+    },
     #[error(
         "{input}: verifying by digest alone needs the identity the signature must name: add --identity REF or --identity-repository REPO"
     )]
@@ -65,13 +69,17 @@ pub enum RequestError {
 
 impl ImageRequest {
     /// Parses an IMAGE argument: a release version (`4.15.0`), a bare
-    /// digest (`sha256:…`, needs `identity`), or a tag or digest reference.
+    /// digest (`sha256:…`, needs `identity`), or a tag or digest reference
+    /// (`docker://` accepted, `:latest` assumed without a tag or digest,
+    /// as podman and `relsig policy check` do).
     pub fn parse(
         input: &str,
         identity: Option<IdentityOverride>,
     ) -> Result<ImageRequest, RequestError> {
         let target = if graph::is_release_version(input) {
             Target::Version(input.to_string())
+        } else if let Some(e) = version_mistake(input) {
+            return Err(e);
         } else if is_bare_digest(input) {
             let Some(id) = identity.clone() else {
                 return Err(RequestError::DigestWithoutIdentity {
@@ -80,13 +88,7 @@ impl ImageRequest {
             };
             Target::Digest(Digest::parse(input)?, id)
         } else {
-            let r = Reference::parse(input)?;
-            if r.is_name_only() {
-                return Err(RequestError::NoTagOrDigest {
-                    input: input.to_string(),
-                });
-            }
-            Target::Reference(r)
+            Target::Reference(Reference::parse_image(input)?)
         };
         Ok(ImageRequest {
             input: input.to_string(),
@@ -94,6 +96,31 @@ impl ImageRequest {
             identity,
         })
     }
+}
+
+/// `4.15` and `v4.15.0` are meant as release versions, but would parse
+/// as image names (`docker.io/library/4.15:latest`).
+fn version_mistake(input: &str) -> Option<RequestError> {
+    let (numbers, hint) = match input.strip_prefix(['v', 'V']) {
+        Some(rest) => (rest, "release versions are written X.Y.Z, without a v"),
+        None => (input, "a release version has three numbers, X.Y.Z"),
+    };
+    let parts: Vec<&str> = numbers.split('.').collect();
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !numeric || input.starts_with(DOCKER_TRANSPORT) {
+        return None;
+    }
+    let example = (0..3)
+        .map(|i| parts.get(i).copied().unwrap_or("0"))
+        .collect::<Vec<_>>()
+        .join(".");
+    Some(RequestError::NotAVersion {
+        input: input.to_string(),
+        hint,
+        example,
+    })
 }
 
 /// `sha256:…`-shaped (an algorithm, a colon, no slash), as opposed to
@@ -132,10 +159,30 @@ mod tests {
                 .target,
             Target::Reference(_)
         ));
-        assert!(matches!(
-            ImageRequest::parse("quay.io/a/b", None),
-            Err(RequestError::NoTagOrDigest { .. })
-        ));
+        // As podman and `policy check` take them: `docker://`, `:latest`.
+        assert_eq!(
+            ImageRequest::parse("docker://quay.io/a/b", None)
+                .unwrap()
+                .target,
+            Target::Reference(Reference::parse("quay.io/a/b:latest").unwrap())
+        );
+        for (input, hint) in [
+            (
+                "4.15",
+                "4.15: a release version has three numbers, X.Y.Z (e.g. 4.15.0)",
+            ),
+            (
+                "v4.15.0",
+                "v4.15.0: release versions are written X.Y.Z, without a v (e.g. 4.15.0)",
+            ),
+            (
+                "4",
+                "4: a release version has three numbers, X.Y.Z (e.g. 4.0.0)",
+            ),
+        ] {
+            let e = ImageRequest::parse(input, None).unwrap_err();
+            assert_eq!(e.to_string(), hint);
+        }
         assert!(ImageRequest::parse("Bad/Name:1", None).is_err());
     }
 }

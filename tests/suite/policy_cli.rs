@@ -700,7 +700,7 @@ fn check_offline_gives_the_verdict_reason_and_exit_code() {
         "insecure-accept-anything"
     );
 
-    // Text output ends with the verdict. A key path that is not on this
+    // Text output starts with the verdict. A key path that is not on this
     // machine (and no --root): relsig cannot decide.
     let elsewhere = d.join("elsewhere.json");
     let text = std::fs::read_to_string(d.join("policy.json")).unwrap();
@@ -726,11 +726,10 @@ fn check_offline_gives_the_verdict_reason_and_exit_code() {
     assert!(run.stdout.contains("--root DIR"), "{run:?}");
     assert!(
         run.stdout
-            .trim_end()
             .lines()
-            .last()
+            .next()
             .unwrap()
-            .starts_with("verdict: CANNOT DECIDE"),
+            .starts_with("CANNOT DECIDE: "),
         "{run:?}"
     );
 

@@ -11,6 +11,10 @@ pub enum SignatureError {
     PayloadTooLarge,
     #[error("not an OpenPGP message: {0}")]
     NotOpenPgp(String),
+    /// A text document where a signature was expected: swapped
+    /// arguments, or an error page saved instead of the signature.
+    #[error("looks like {0}, not an OpenPGP signature")]
+    LooksLike(&'static str),
     #[error("malformed OpenPGP message: {0}")]
     Malformed(String),
     #[error("the message is not signed: {0}")]
@@ -25,7 +29,9 @@ pub enum SignatureError {
     SignatureExpired { key: String, detail: String },
     #[error("signature by key {key} is not valid yet: {detail}")]
     SignatureNotYetValid { key: String, detail: String },
-    #[error("signing key {key} is expired: {detail}")]
+    #[error(
+        "signing key {key} is expired: {detail} (--at TIME judges the key at another instant, e.g. when the signature was made)"
+    )]
     KeyExpired { key: String, detail: String },
     #[error("signing key {key} is revoked{detail}")]
     KeyRevoked { key: String, detail: String },

@@ -205,6 +205,20 @@ impl Keyring {
         &self.warnings
     }
 
+    /// The primary fingerprint of the certificate that has a key (primary
+    /// or subkey) with this 16-hex key ID, or 8-hex short ID.
+    pub fn key_id_owner(&self, id: &str) -> Option<&Fingerprint> {
+        let id = id.trim().trim_start_matches("0x").to_ascii_uppercase();
+        if !matches!(id.len(), 8 | 16) {
+            return None;
+        }
+        self.certs.iter().find_map(|(fpr, cert)| {
+            cert.keys()
+                .any(|ka| ka.key().keyid().to_hex().ends_with(&id))
+                .then_some(fpr)
+        })
+    }
+
     /// The primary fingerprints, for `any`.
     pub fn primary_fingerprints(&self) -> impl Iterator<Item = &Fingerprint> {
         self.certs.keys()
@@ -291,12 +305,32 @@ pub enum FingerprintError {
         "no key fingerprints given: name one or more 40-hex fingerprints, comma-separated, or \"any\""
     )]
     Empty,
-    #[error(
-        "{0:?} is a key ID, not a fingerprint: a full 40-hex fingerprint is needed (gpg --fingerprint shows it)"
-    )]
-    KeyId(String),
+    #[error("{id:?} is a key ID, not a fingerprint: a full 40-hex fingerprint is needed {}", match matches {
+        Some(fpr) => format!("(the keyring's key with that ID is {fpr})"),
+        None => "(gpg --fingerprint shows it)".into(),
+    })]
+    KeyId {
+        id: String,
+        /// The primary fingerprint of the keyring key with that ID, once
+        /// looked up ([`FingerprintError::in_keyring`]).
+        matches: Option<String>,
+    },
     #[error("{0:?} is not a fingerprint: a full 40-hex fingerprint is needed")]
     Malformed(String),
+}
+
+impl FingerprintError {
+    /// Names the keyring key a key ID belongs to, if one does, so the
+    /// message can say which fingerprint to give instead.
+    pub fn in_keyring(self, keyring: &Keyring) -> FingerprintError {
+        match self {
+            FingerprintError::KeyId { id, matches: None } => {
+                let matches = keyring.key_id_owner(&id).map(|f| f.to_hex());
+                FingerprintError::KeyId { id, matches }
+            }
+            other => other,
+        }
+    }
 }
 
 impl Accepted {
@@ -319,7 +353,12 @@ impl Accepted {
                     hex.parse::<Fingerprint>()
                         .map_err(|_| FingerprintError::Malformed(item.trim().to_string()))?,
                 ),
-                8 | 16 if is_hex => return Err(FingerprintError::KeyId(item.trim().to_string())),
+                8 | 16 if is_hex => {
+                    return Err(FingerprintError::KeyId {
+                        id: item.trim().to_string(),
+                        matches: None,
+                    });
+                }
                 _ => return Err(FingerprintError::Malformed(item.trim().to_string())),
             }
         }
@@ -367,8 +406,18 @@ mod tests {
         }
         assert!(matches!(
             Accepted::parse("E932F44B23E8DD43"),
-            Err(FingerprintError::KeyId(_))
+            Err(FingerprintError::KeyId { matches: None, .. })
         ));
+        // A key ID of a keyring key names the fingerprint to give.
+        let e = Accepted::parse("199e2f91fd431d51")
+            .unwrap_err()
+            .in_keyring(&Keyring::redhat());
+        assert!(
+            e.to_string().contains(&format!(
+                "the keyring's key with that ID is {REDHAT_RELEASE_KEY_2}"
+            )),
+            "{e}"
+        );
         assert!(matches!(
             Accepted::parse("xyz"),
             Err(FingerprintError::Malformed(_))

@@ -60,7 +60,7 @@ impl From<&SignatureError> for Reason {
     fn from(e: &SignatureError) -> Reason {
         match e {
             SignatureError::TooLarge | SignatureError::PayloadTooLarge => Reason::TooLarge,
-            SignatureError::NotOpenPgp(_) => Reason::NotOpenpgp,
+            SignatureError::NotOpenPgp(_) | SignatureError::LooksLike(_) => Reason::NotOpenpgp,
             SignatureError::Malformed(_) => Reason::BadSignature,
             SignatureError::NotSigned(_) => Reason::NotSigned,
             SignatureError::SignatureCount(_) => Reason::MultipleSignatures,

@@ -71,6 +71,23 @@ fn armor_start(sig: &[u8]) -> Option<usize> {
     sig[i..].starts_with(b"-----BEGIN PGP").then_some(i)
 }
 
+/// What kind of text document `bytes` is, when it is obviously one: a
+/// binary OpenPGP message starts with a packet tag byte, which always has
+/// its top bit set, so `{`, `[` and `<` can never start one.
+fn text_document(bytes: &[u8]) -> Option<&'static str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = &bytes[start..bytes.len().min(start + 1024)];
+    let lower = head.to_ascii_lowercase();
+    let has = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+    match head[0] {
+        b'{' | b'[' => Some("JSON"),
+        b'<' if has(b"<html") || has(b"<!doctype html") => Some("HTML"),
+        b'<' => Some("XML"),
+        _ => None,
+    }
+}
+
 /// Decodes an ASCII-armored block (tolerating the formatting errors gpg
 /// tolerates) into at most `max` bytes.
 pub(crate) fn dearmor(armored: &[u8], max: u64) -> Result<Vec<u8>, BoundedReadError> {
@@ -95,7 +112,12 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
             BoundedReadError::TooLarge => SignatureError::TooLarge,
             BoundedReadError::Io(e) => SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")),
         })?),
-        None => Cow::Borrowed(sig),
+        None => {
+            if let Some(kind) = text_document(sig) {
+                return Err(SignatureError::LooksLike(kind));
+            }
+            Cow::Borrowed(sig)
+        }
     };
     Ok(match reframe(&binary) {
         Some(reframed) => Cow::Owned(reframed),
@@ -360,4 +382,22 @@ fn signature_type_name(t: SignatureType) -> String {
 
 fn pk_name(a: PublicKeyAlgorithm) -> String {
     a.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_documents_are_named_not_parsed() {
+        let kind = |b: &[u8]| match normalize(b) {
+            Err(SignatureError::LooksLike(k)) => Some(k),
+            _ => None,
+        };
+        assert_eq!(kind(b"\n  {\"schemaVersion\": 2}"), Some("JSON"));
+        assert_eq!(kind(b"<!DOCTYPE html><title>404</title>"), Some("HTML"));
+        assert_eq!(kind(b"<?xml version=\"1.0\"?><Error/>"), Some("XML"));
+        // Binary OpenPGP (a compressed-data packet tag) is not text.
+        assert_eq!(kind(b"\xa3\x01\x02"), None);
+    }
 }
