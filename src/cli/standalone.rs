@@ -3,6 +3,7 @@
 
 use super::Output;
 use anyhow::Context as _;
+use relsig::image::manifest::Manifest;
 use relsig::image::reference::Reference;
 use relsig::io::{MAX_MANIFEST_SIZE, MAX_SIGNATURE_SIZE, read_bounded};
 use relsig::signature::check::{Checks, Image, check_signature};
@@ -122,7 +123,11 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         expected: &expected,
         at: args.at.unwrap_or_else(SystemTime::now),
     };
-    let report = check_signature(&signature, Image::Manifest(&manifest), &checks);
+    let report = check_signature(
+        &signature,
+        Image::Manifest(&Manifest::new(manifest)),
+        &checks,
+    );
     (report, keyring.warnings().to_vec())
 }
 

@@ -4,7 +4,7 @@ use anyhow::{Context as _, bail};
 use clap::ArgAction;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
-use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
+use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
 use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
@@ -369,7 +369,7 @@ fn read_image_list(
             }
         }
     } else {
-        relsig::io::read_bounded(path, "image list", relsig::io::MAX_IMAGE_LIST)?
+        relsig::io::read_bounded_stream(path, "image list", relsig::io::MAX_IMAGE_LIST)?
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("image list {} is not UTF-8 text", path.display()))?;
@@ -502,18 +502,18 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
         }
     }
     if let Some(path) = &args.to_configmap {
+        let not_verified = outcomes.iter().filter(|o| !o.verified).count();
+        if not_verified > 0 {
+            keep_earlier_signatures(&mut configmap, path, not_verified)?;
+        }
         if configmap.is_empty() {
             outln!("no verified signatures: {} not written", path.display());
         } else {
             // One release: named like `oc adm release mirror` names it;
             // several: like oc-mirror.
-            let digests: std::collections::BTreeSet<String> = outcomes
-                .iter()
-                .filter(|o| o.verified)
-                .filter_map(|o| o.digest.as_ref().map(digest_key))
-                .collect();
+            let digests = configmap.digest_keys();
             configmap.name = match digests.iter().next() {
-                Some(d) if digests.len() == 1 => d.clone(),
+                Some(d) if digests.len() == 1 => d.to_string(),
                 _ => "mirrored-release-signatures".to_string(),
             };
             let format = match args.format {
@@ -531,4 +531,39 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
         }
     }
     Ok(run_status(&outcomes))
+}
+
+/// When some images were not verified, the ConfigMap written must not
+/// lose the signatures an earlier run wrote for them: those of every
+/// digest not verified this run are kept from the existing file. An error
+/// (and the file is left as it was) when that file cannot be read.
+fn keep_earlier_signatures(
+    configmap: &mut SignatureConfigMap,
+    path: &Path,
+    not_verified: usize,
+) -> anyhow::Result<()> {
+    let earlier = match SignatureConfigMap::read(path) {
+        Ok(earlier) => earlier,
+        Err(ConfigMapError::Read(relsig::io::FileError::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "{} left as it was: {not_verified} image(s) not verified, and the signatures it holds for them cannot be kept",
+                    path.display()
+                )
+            });
+        }
+    };
+    let kept = configmap.keep_other_digests(&earlier);
+    if kept > 0 {
+        outln!(
+            "kept {kept} signature(s) from {} for digests not verified this run ({not_verified} image(s) not verified)",
+            path.display()
+        );
+    }
+    Ok(())
 }
