@@ -255,6 +255,69 @@ mod tests {
         ));
     }
 
+    /// A pretty-JWS schema-1 manifest whose signatures carry these
+    /// (formatLength, formatTail) pairs.
+    fn schema1(formats: &[(usize, &[u8])]) -> Vec<u8> {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let blocks: Vec<String> = formats
+            .iter()
+            .map(|(len, tail)| {
+                let header = format!(r#"{{"formatLength":{len},"formatTail":"{}"}}"#, b64(tail));
+                format!(r#"{{"protected":"{}"}}"#, b64(header.as_bytes()))
+            })
+            .collect();
+        format!(
+            r#"{{"schemaVersion":1,"signatures":[{}]}}"#,
+            blocks.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn schema1_signatures_must_agree_and_are_bounded() {
+        let head = br#"{"schemaVersion":1"#.len();
+        let agreeing = schema1(&[(head, b"}"), (head, b"}")]);
+        assert_eq!(
+            digest(&agreeing).unwrap(),
+            Algorithm::Sha256.hash(br#"{"schemaVersion":1}"#)
+        );
+        // The same payload cut differently is still a disagreement, as in
+        // libtrust.
+        let recut = schema1(&[(head, b"}"), (head - 1, b"1}")]);
+        assert_eq!(
+            digest(&recut),
+            Err(ManifestError::Schema1Signature(
+                "signatures disagree about the payload".into()
+            ))
+        );
+        let many = schema1(&vec![(head, b"}".as_slice()); MAX_JWS_SIGNATURES + 1]);
+        assert_eq!(
+            digest(&many),
+            Err(ManifestError::Schema1Signature(format!(
+                "{} JWS signatures, more than the {MAX_JWS_SIGNATURES} allowed",
+                MAX_JWS_SIGNATURES + 1
+            )))
+        );
+        let at_limit = schema1(&vec![(head, b"}".as_slice()); MAX_JWS_SIGNATURES]);
+        assert!(digest(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn a_manifest_keeps_each_digest_and_error() {
+        let head = br#"{"schemaVersion":1"#.len();
+        let bytes = schema1(&[(head, b"}")]);
+        let m = Manifest::new(bytes.as_slice());
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512, Algorithm::Sha256] {
+            assert_eq!(m.digest_with(algorithm), digest_with(&bytes, algorithm));
+        }
+        let d = digest(&bytes).unwrap();
+        assert_eq!(m.matches(&d), Ok(true));
+        assert_eq!(m.bytes(), bytes.as_slice());
+        let broken = Manifest::new(br#"{"schemaVersion":1,"signatures":[]}"#.to_vec());
+        assert!(broken.digest().is_err());
+        assert_eq!(broken.digest(), broken.digest());
+    }
+
     #[test]
     fn media_type_guess() {
         assert_eq!(
