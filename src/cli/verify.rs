@@ -30,7 +30,8 @@ pub struct ImageArgs {
     #[arg(long, value_name = "DIGEST")]
     pub digest: Option<String>,
 
-    /// Read more images from FILE (`-` for stdin), one per line: `IMAGE` or
+    /// Read more images from FILE (`-` for stdin; a pipe such as `<(cmd)`
+    /// works too), one per line: `IMAGE` or
     /// `IMAGE IDENTITY`, where IMAGE may also be a bare sha256:… digest and
     /// IDENTITY is an exact identity for that line. `#` starts a comment.
     #[arg(long, value_name = "FILE")]

@@ -65,7 +65,7 @@ impl<'a> Manifest<'a> {
         self.digest_with(Algorithm::Sha256)
     }
 
-    /// [`matches`], with the digest computed on first use.
+    /// [`matches()`], with the digest computed on first use.
     pub fn matches(&self, expected: &Digest) -> Result<bool, ManifestError> {
         Ok(&self.digest_with(expected.algorithm())? == expected)
     }
