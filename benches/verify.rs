@@ -14,7 +14,7 @@
 //! with skopeo is `bench/compare-skopeo.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use relsig::image::manifest;
+use relsig::image::manifest::{self, Manifest};
 use relsig::image::reference::Reference;
 use relsig::signature::Reason;
 use relsig::signature::check::{Checks, Image, check_signature};
@@ -75,7 +75,11 @@ fn benches(c: &mut Criterion) {
         expected: &expected,
         at,
     };
-    let report = check_signature(&signature, Image::Manifest(&manifest_bytes), &checks);
+    let report = check_signature(
+        &signature,
+        Image::Manifest(&Manifest::new(manifest_bytes.as_slice())),
+        &checks,
+    );
     assert!(
         report.verified,
         "the noo bundle must verify: {}",
@@ -85,7 +89,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let r = check_signature(
                 black_box(&signature),
-                Image::Manifest(black_box(&manifest_bytes)),
+                Image::Manifest(&Manifest::new(black_box(manifest_bytes.as_slice()))),
                 &checks,
             );
             assert!(r.verified);
@@ -108,14 +112,18 @@ fn benches(c: &mut Criterion) {
             };
             check_signature(
                 black_box(&signature),
-                Image::Manifest(black_box(&manifest_bytes)),
+                Image::Manifest(&Manifest::new(black_box(manifest_bytes.as_slice()))),
                 &checks,
             )
         })
     });
 
     let altered = with_altered_rsa_value(&signature);
-    let report = check_signature(&altered, Image::Manifest(&manifest_bytes), &checks);
+    let report = check_signature(
+        &altered,
+        Image::Manifest(&Manifest::new(manifest_bytes.as_slice())),
+        &checks,
+    );
     assert_eq!(report.reason, Reason::BadSignature, "{}", report.message);
     c.bench_function(
         "check_signature, RSA value altered (RSA runs every time)",
@@ -123,7 +131,7 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 check_signature(
                     black_box(&altered),
-                    Image::Manifest(black_box(&manifest_bytes)),
+                    Image::Manifest(&Manifest::new(black_box(manifest_bytes.as_slice()))),
                     &checks,
                 )
             })

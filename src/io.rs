@@ -1,9 +1,17 @@
 //! Reading and writing files safely: every input relsig reads (files, HTTP
 //! bodies, stdin) has a size limit, all of them listed here, and is refused
-//! as soon as it passes it, never read whole; outputs are written
-//! atomically, so a reader never sees half a file.
+//! as soon as it passes it, never read whole; a file input must be a
+//! regular file (a FIFO would block forever, a device never end), except
+//! where a stream is documented; YAML and JSON are refused when nested
+//! deeper than [`MAX_NESTING`], before any parser sees them; outputs are
+//! written atomically, so a reader never sees half a file, and a failed
+//! write leaves neither a changed file nor a temporary one behind.
 
-use std::io::Read;
+mod nesting;
+
+pub use nesting::{TooDeep, check_nesting};
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A signature file or store entry (Red Hat's are under 1 KiB).
@@ -34,6 +42,14 @@ pub const MAX_REGISTRIES_D_FILE: u64 = 1024 * 1024;
 pub const MAX_RENDERED_FILE: u64 = 512 * 1024;
 /// An image list (`verify --from-file`).
 pub const MAX_IMAGE_LIST: u64 = 64 * 1024 * 1024;
+/// Nesting of a YAML or JSON document (flow brackets and block levels),
+/// as skopeo (go-yaml, encoding/json) allows: YAML parsers spend time
+/// quadratic in the depth of flow nesting, so deeper documents are
+/// refused before parsing.
+pub const MAX_NESTING: usize = 10_000;
+/// JWS signatures embedded in one Docker schema-1 manifest (registries
+/// add one).
+pub const MAX_JWS_SIGNATURES: usize = 64;
 
 /// Reading more than the limit.
 #[derive(Debug, thiserror::Error)]
@@ -72,28 +88,132 @@ pub enum FileError {
         path: PathBuf,
         max: u64,
     },
+    #[error("{what} {} is a {kind}, not a regular file", path.display())]
+    NotRegular {
+        what: &'static str,
+        path: PathBuf,
+        /// "FIFO", "character device", "directory", …
+        kind: &'static str,
+    },
 }
 
-/// Reads a whole file of at most `max` bytes.
+/// Reads a whole regular file of at most `max` bytes. Anything else is
+/// refused without reading it: a FIFO would block until some writer
+/// appears, a device like `/dev/zero` never ends. A character device that
+/// reads as empty (`/dev/null`) is the one exception: it is an empty file,
+/// as skopeo reads it.
 pub fn read_bounded(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, FileError> {
+    read_file(path, what, max, false)
+}
+
+/// [`read_bounded`] for an input documented as a stream (`--from-file`):
+/// a pipe or FIFO is read too (process substitution `<(…)` gives
+/// `/dev/fd/N`, a pipe), waiting for its writer; still at most `max`
+/// bytes.
+pub fn read_bounded_stream(
+    path: &Path,
+    what: &'static str,
+    max: u64,
+) -> Result<Vec<u8>, FileError> {
+    read_file(path, what, max, true)
+}
+
+fn read_file(
+    path: &Path,
+    what: &'static str,
+    max: u64,
+    stream: bool,
+) -> Result<Vec<u8>, FileError> {
     let io = |source| FileError::Io {
         what,
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    let too_large = || FileError::TooLarge {
+        what,
+        path: path.to_path_buf(),
+        max,
+    };
+    let mut file = open_for_reading(path, stream).map_err(io)?;
+    // The type is asked of the open file, not the path, so that what is
+    // checked is what is read.
+    let meta = file.metadata().map_err(io)?;
+    let kind = file_kind(&meta.file_type());
+    match kind {
+        None if meta.len() > max => return Err(too_large()),
+        None => {}
+        Some(FIFO) if stream => {}
+        Some(CHAR_DEVICE) if reads_as_empty(&mut file) => return Ok(Vec::new()),
+        Some(kind) => {
+            return Err(FileError::NotRegular {
+                what,
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+    }
     read_limited(file, max).map_err(|e| match e {
-        BoundedReadError::TooLarge => FileError::TooLarge {
-            what,
-            path: path.to_path_buf(),
-            max,
-        },
+        BoundedReadError::TooLarge => too_large(),
         BoundedReadError::Io(e) => io(e),
     })
 }
 
+const FIFO: &str = "FIFO";
+const CHAR_DEVICE: &str = "character device";
+
+/// Opens `path` for reading. Unless a stream is expected, without
+/// blocking: opening a FIFO waits for a writer otherwise, and a terminal
+/// must not become the controlling one.
+fn open_for_reading(path: &Path, stream: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if !stream {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    #[cfg(not(unix))]
+    let _ = stream;
+    options.open(path)
+}
+
+/// `None` for a regular file, else what the file is, for messages.
+fn file_kind(t: &std::fs::FileType) -> Option<&'static str> {
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return Some(FIFO);
+        }
+        if t.is_char_device() {
+            return Some(CHAR_DEVICE);
+        }
+        if t.is_block_device() {
+            return Some("block device");
+        }
+        if t.is_socket() {
+            return Some("socket");
+        }
+    }
+    Some("special file")
+}
+
+/// Whether a (non-blocking) device gives end-of-file at once, as the null
+/// device does; one that has data, or would block, is not a file.
+fn reads_as_empty(file: &mut std::fs::File) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(file.read(&mut probe), Ok(0))
+}
+
 /// Writes a file through a temporary name in the same directory, so a
-/// reader never sees half of it.
+/// reader never sees half of it. On any failure (a full disk, say) the
+/// temporary file is removed and `path` is left as it was.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -107,8 +227,15 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        // A full disk can surface only when the data is flushed.
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
@@ -169,5 +296,81 @@ mod tests {
         assert!(e.to_string().starts_with("cannot read policy "), "{e}");
         // The cause travels as the error's source, for "because:" chains.
         assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_the_null_device_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Opening does not wait for a writer, and the FIFO is refused.
+        let e = read_bounded(&fifo, "signature", 10).unwrap_err();
+        assert!(
+            matches!(e, FileError::NotRegular { kind: "FIFO", .. }),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .ends_with("fifo is a FIFO, not a regular file")
+        );
+        for (path, kind) in [("/dev/zero", "character device"), ("/tmp", "directory")] {
+            let e = read_bounded(Path::new(path), "key file", MAX_KEY_FILE).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("key file {path} is a {kind}, not a regular file")
+            );
+        }
+        assert_eq!(
+            read_bounded(Path::new("/dev/null"), "signature", 10).unwrap(),
+            b""
+        );
+    }
+
+    #[test]
+    fn a_stream_input_reads_a_fifo_from_its_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("images");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, b"quay.io/a:1\n").unwrap())
+        };
+        assert_eq!(
+            read_bounded_stream(&fifo, "image list", 100).unwrap(),
+            b"quay.io/a:1\n"
+        );
+        writer.join().unwrap();
+        let e = read_bounded_stream(Path::new("/dev/zero"), "image list", 100).unwrap_err();
+        assert!(matches!(e, FileError::NotRegular { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_failed_atomic_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.json");
+        write_file_atomically(&ok, b"1").unwrap();
+        write_file_atomically(&ok, b"2").unwrap();
+        assert_eq!(std::fs::read(&ok).unwrap(), b"2");
+        // A directory cannot be replaced by a file: the rename fails.
+        let taken = dir.path().join("taken");
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("x"), b"x").unwrap();
+        assert!(write_file_atomically(&taken, b"new").is_err());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ok.json", "taken"]);
     }
 }

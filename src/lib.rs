@@ -4,7 +4,8 @@
 //! The pipeline, one folder a stage; each stage uses only the ones above
 //! it in this list:
 //!
-//! - [`io`]: bounded reads, atomic writes and every size limit.
+//! - [`io`]: bounded reads (regular files only), atomic writes, the
+//!   YAML/JSON nesting check and every size limit.
 //! - [`status`]: the one outcome vocabulary (verified, rejected, could not
 //!   check) and its exit codes.
 //! - [`image`]: what was signed: [`image::reference`] (docker references),

@@ -20,6 +20,7 @@ mod suite {
     mod expected_tsv;
     mod generated_keys;
     mod hermetic;
+    mod hostile_files;
     mod policy_cli;
     mod policy_eval;
     mod policy_registry;

@@ -9,6 +9,7 @@ mod common;
 mod signing;
 
 use openpgp::cert::prelude::*;
+use relsig::image::manifest::Manifest;
 use relsig::signature::Reason;
 use relsig::signature::check::Image;
 use relsig::signature::openpgp::keyring::Keyring;
@@ -138,7 +139,13 @@ fn payload_decompressing_to_256_mib_is_too_large_with_bounded_memory() {
     let before = peak_rss();
     let keyring = Keyring::from_files(&[&key]).unwrap();
     let manifest = std::fs::read(&env.manifest).unwrap();
-    let report = check_with_library(&sig, Image::Manifest(&manifest), &keyring, "any", REFERENCE);
+    let report = check_with_library(
+        &sig,
+        Image::Manifest(&Manifest::new(manifest.as_slice())),
+        &keyring,
+        "any",
+        REFERENCE,
+    );
     let grown = peak_rss().saturating_sub(before);
     assert_eq!(report.reason, Reason::TooLarge, "{report:?}");
     assert!(!report.verified);

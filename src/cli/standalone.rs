@@ -3,6 +3,7 @@
 
 use super::Output;
 use anyhow::Context as _;
+use relsig::image::manifest::Manifest;
 use relsig::image::reference::Reference;
 use relsig::io::{MAX_MANIFEST_SIZE, MAX_SIGNATURE_SIZE, read_bounded};
 use relsig::signature::check::{Checks, Image, check_signature};
@@ -130,6 +131,7 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         expected: &expected,
         at: args.at.unwrap_or_else(SystemTime::now),
     };
+    let manifest = Manifest::new(manifest);
     let mut report = check_signature(&signature, Image::Manifest(&manifest), &checks);
     if report.reason == Reason::NotOpenpgp {
         // Name the file: the usual causes are swapped arguments and an
@@ -143,7 +145,7 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         // An empty or non-JSON file cannot be the manifest: say so in
         // front of the digest mismatch it causes (whose reason and exit
         // code skopeo's users rely on).
-        if let Err(e) = relsig::image::manifest::ensure_json(&manifest) {
+        if let Err(e) = relsig::image::manifest::ensure_json(manifest.bytes()) {
             let path = args.manifest.display();
             report.message = format!("manifest {path} {e}; {}", report.message);
         }

@@ -5,7 +5,7 @@ use anyhow::{Context as _, bail};
 use clap::ArgAction;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
-use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
+use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
 use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
@@ -31,7 +31,8 @@ pub struct ImageArgs {
     #[arg(long, value_name = "DIGEST")]
     pub digest: Option<String>,
 
-    /// Read more images from FILE (`-` for stdin), one per line: `IMAGE` or
+    /// Read more images from FILE (`-` for stdin; a pipe such as `<(cmd)`
+    /// works too), one per line: `IMAGE` or
     /// `IMAGE IDENTITY`, where IMAGE may also be a bare sha256:… digest and
     /// IDENTITY is an exact identity for that line. `#` starts a comment.
     #[arg(long, value_name = "FILE")]
@@ -415,7 +416,7 @@ fn read_image_list(
             }
         }
     } else {
-        relsig::io::read_bounded(path, "image list", relsig::io::MAX_IMAGE_LIST)?
+        relsig::io::read_bounded_stream(path, "image list", relsig::io::MAX_IMAGE_LIST)?
     };
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("image list {} is not UTF-8 text", path.display()))?;
@@ -669,6 +670,19 @@ fn write_configmap(
     outcomes: &[ImageOutcome],
     batch: &Batch,
 ) -> anyhow::Result<serde_json::Value> {
+    // Never replace the file with less than it had because an image
+    // could not be verified this run: keep its signatures for the other
+    // digests.
+    let not_verified = outcomes.iter().filter(|o| !o.verified).count();
+    if not_verified > 0 && !is_stdout(path) {
+        let kept = keep_earlier_signatures(configmap, path, not_verified)?;
+        if kept > 0 {
+            batch.note(&format!(
+                "kept {kept} signature(s) from {} for digests not verified this run ({not_verified} image(s) not verified)\n",
+                path.display()
+            ));
+        }
+    }
     if configmap.is_empty() {
         batch.note(&format!(
             "no verified signatures: {} not written\n",
@@ -678,13 +692,9 @@ fn write_configmap(
     }
     // One release: named like `oc adm release mirror` names it; several:
     // like oc-mirror.
-    let digests: std::collections::BTreeSet<String> = outcomes
-        .iter()
-        .filter(|o| o.verified)
-        .filter_map(|o| o.digest.as_ref().map(digest_key))
-        .collect();
+    let digests = configmap.digest_keys();
     configmap.name = match digests.iter().next() {
-        Some(d) if digests.len() == 1 => d.clone(),
+        Some(d) if digests.len() == 1 => d.to_string(),
         _ => "mirrored-release-signatures".to_string(),
     };
     let format = match args.format {
@@ -713,4 +723,32 @@ fn write_configmap(
         "name": configmap.name,
         "signatures": configmap.len(),
     }))
+}
+
+/// When some images were not verified, the ConfigMap written must not
+/// lose the signatures an earlier run wrote for them: those of every
+/// digest not verified this run are kept from the existing file. An error
+/// (and the file is left as it was) when that file cannot be read.
+fn keep_earlier_signatures(
+    configmap: &mut SignatureConfigMap,
+    path: &Path,
+    not_verified: usize,
+) -> anyhow::Result<usize> {
+    let earlier = match SignatureConfigMap::read(path) {
+        Ok(earlier) => earlier,
+        Err(ConfigMapError::Read(relsig::io::FileError::Io { source, .. }))
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(0);
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "{} left as it was: {not_verified} image(s) not verified, and the signatures it holds for them cannot be kept",
+                    path.display()
+                )
+            });
+        }
+    };
+    Ok(configmap.keep_other_digests(&earlier))
 }

@@ -4,14 +4,19 @@
 //! The digest is over the raw bytes exactly as served, except for a signed
 //! Docker schema-1 manifest, whose embedded JWS signatures are not part of
 //! the digested payload (the same rule containers/image and the registry
-//! apply).
+//! apply). Rebuilding that payload is linear in the manifest's size and
+//! the number of JWS signatures is bounded ([`MAX_JWS_SIGNATURES`]); a
+//! [`Manifest`] computes each digest once, however many image signatures
+//! are checked against it.
 
 use crate::image::digest::{Algorithm, Digest};
+use crate::io::MAX_JWS_SIGNATURES;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// A manifest whose digest cannot be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +40,52 @@ pub fn ensure_json(manifest: &[u8]) -> Result<(), ManifestError> {
     serde_json::from_slice::<serde::de::IgnoredAny>(manifest)
         .map(drop)
         .map_err(|e| ManifestError::NotJson(e.to_string()))
+}
+
+/// A manifest's bytes, exactly as served, with the digests computed from
+/// them so far: each algorithm's digest (or the error computing it) is
+/// computed at most once, however many signatures of the image ask for it.
+#[derive(Debug, Clone)]
+pub struct Manifest<'a> {
+    bytes: Cow<'a, [u8]>,
+    /// By algorithm: sha256, sha384, sha512.
+    digests: [OnceLock<Result<Digest, ManifestError>>; 3],
+}
+
+impl<'a> Manifest<'a> {
+    /// The manifest `bytes` (borrowed or owned).
+    pub fn new(bytes: impl Into<Cow<'a, [u8]>>) -> Manifest<'a> {
+        Manifest {
+            bytes: bytes.into(),
+            digests: Default::default(),
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// [`digest_with`], computed on first use.
+    pub fn digest_with(&self, algorithm: Algorithm) -> Result<Digest, ManifestError> {
+        let slot = match algorithm {
+            Algorithm::Sha256 => 0,
+            Algorithm::Sha384 => 1,
+            Algorithm::Sha512 => 2,
+        };
+        self.digests[slot]
+            .get_or_init(|| digest_with(&self.bytes, algorithm))
+            .clone()
+    }
+
+    /// [`digest`], computed on first use.
+    pub fn digest(&self) -> Result<Digest, ManifestError> {
+        self.digest_with(Algorithm::Sha256)
+    }
+
+    /// [`matches()`], with the digest computed on first use.
+    pub fn matches(&self, expected: &Digest) -> Result<bool, ManifestError> {
+        Ok(&self.digest_with(expected.algorithm())? == expected)
+    }
 }
 
 /// The digest of `manifest` with `algorithm`.
@@ -118,7 +169,8 @@ fn digested_bytes(manifest: &[u8]) -> Result<Cow<'_, [u8]>, ManifestError> {
 
 /// Rebuilds the signed payload of a "pretty JWS" schema-1 manifest: the
 /// manifest cut at `formatLength` plus the decoded `formatTail`, both taken
-/// from each signature's protected header; all signatures must agree.
+/// from each signature's protected header; all signatures must agree on
+/// both (as libtrust requires), so the payload is built once.
 fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
     #[derive(Deserialize)]
     struct Block {
@@ -135,10 +187,13 @@ fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
             "\"signatures\" is not a list of JWS signatures: {e}"
         ))
     })?;
-    if blocks.is_empty() {
-        return Err(bad("\"signatures\" is empty"));
+    if blocks.len() > MAX_JWS_SIGNATURES {
+        return Err(bad(&format!(
+            "{} JWS signatures, more than the {MAX_JWS_SIGNATURES} allowed",
+            blocks.len()
+        )));
     }
-    let mut payload: Option<Vec<u8>> = None;
+    let mut format: Option<(usize, Vec<u8>)> = None;
     for block in blocks {
         let protected = base64url_decode(&block.protected)
             .ok_or_else(|| bad("\"protected\" is not base64url"))?;
@@ -155,16 +210,19 @@ fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
             .and_then(|v| v.as_str())
             .ok_or_else(|| bad("protected header has no string \"formatTail\""))?;
         let tail = base64url_decode(tail).ok_or_else(|| bad("\"formatTail\" is not base64url"))?;
-        let head = manifest
-            .get(..format_length)
-            .ok_or_else(|| bad("\"formatLength\" is longer than the manifest"))?;
-        let this = [head, &tail].concat();
-        match &payload {
-            Some(p) if *p != this => return Err(bad("signatures disagree about the payload")),
-            _ => payload = Some(this),
+        match &format {
+            Some((length, first)) if (*length, first) != (format_length, &tail) => {
+                return Err(bad("signatures disagree about the payload"));
+            }
+            Some(_) => {}
+            None => format = Some((format_length, tail)),
         }
     }
-    Ok(payload.unwrap_or_default())
+    let (format_length, tail) = format.ok_or_else(|| bad("\"signatures\" is empty"))?;
+    let head = manifest
+        .get(..format_length)
+        .ok_or_else(|| bad("\"formatLength\" is longer than the manifest"))?;
+    Ok([head, &tail].concat())
 }
 
 /// JOSE base64url: no padding in the input, which we add back.
@@ -223,6 +281,69 @@ mod tests {
             digest(m.as_bytes()),
             Err(ManifestError::Schema1Signature(_))
         ));
+    }
+
+    /// A pretty-JWS schema-1 manifest whose signatures carry these
+    /// (formatLength, formatTail) pairs.
+    fn schema1(formats: &[(usize, &[u8])]) -> Vec<u8> {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let blocks: Vec<String> = formats
+            .iter()
+            .map(|(len, tail)| {
+                let header = format!(r#"{{"formatLength":{len},"formatTail":"{}"}}"#, b64(tail));
+                format!(r#"{{"protected":"{}"}}"#, b64(header.as_bytes()))
+            })
+            .collect();
+        format!(
+            r#"{{"schemaVersion":1,"signatures":[{}]}}"#,
+            blocks.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn schema1_signatures_must_agree_and_are_bounded() {
+        let head = br#"{"schemaVersion":1"#.len();
+        let agreeing = schema1(&[(head, b"}"), (head, b"}")]);
+        assert_eq!(
+            digest(&agreeing).unwrap(),
+            Algorithm::Sha256.hash(br#"{"schemaVersion":1}"#)
+        );
+        // The same payload cut differently is still a disagreement, as in
+        // libtrust.
+        let recut = schema1(&[(head, b"}"), (head - 1, b"1}")]);
+        assert_eq!(
+            digest(&recut),
+            Err(ManifestError::Schema1Signature(
+                "signatures disagree about the payload".into()
+            ))
+        );
+        let many = schema1(&vec![(head, b"}".as_slice()); MAX_JWS_SIGNATURES + 1]);
+        assert_eq!(
+            digest(&many),
+            Err(ManifestError::Schema1Signature(format!(
+                "{} JWS signatures, more than the {MAX_JWS_SIGNATURES} allowed",
+                MAX_JWS_SIGNATURES + 1
+            )))
+        );
+        let at_limit = schema1(&vec![(head, b"}".as_slice()); MAX_JWS_SIGNATURES]);
+        assert!(digest(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn a_manifest_keeps_each_digest_and_error() {
+        let head = br#"{"schemaVersion":1"#.len();
+        let bytes = schema1(&[(head, b"}")]);
+        let m = Manifest::new(bytes.as_slice());
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512, Algorithm::Sha256] {
+            assert_eq!(m.digest_with(algorithm), digest_with(&bytes, algorithm));
+        }
+        let d = digest(&bytes).unwrap();
+        assert_eq!(m.matches(&d), Ok(true));
+        assert_eq!(m.bytes(), bytes.as_slice());
+        let broken = Manifest::new(br#"{"schemaVersion":1,"signatures":[]}"#.to_vec());
+        assert!(broken.digest().is_err());
+        assert_eq!(broken.digest(), broken.digest());
     }
 
     #[test]

@@ -232,6 +232,13 @@ impl Parser<'_> {
 
     fn policy(&mut self, bytes: &[u8]) -> Policy {
         let mut policy = Policy::default();
+        if let Err(e) = crate::io::check_nesting(bytes) {
+            self.errors.push(
+                Diagnostic::error(self.file, None, format!("not valid JSON: {e}"))
+                    .at_line(Some(e.line)),
+            );
+            return policy;
+        }
         let root = match serde_json::from_slice::<StrictValue>(bytes) {
             Ok(StrictValue(v)) => v,
             Err(e) => {

@@ -5,6 +5,7 @@
 
 use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
 use super::{member_path, resolve_key_path};
+use crate::image::manifest::Manifest;
 use crate::image::reference::{Reference, ReferenceError};
 use crate::signature::SignatureOutcome;
 use crate::signature::check::{Checks, Image, check_signature};
@@ -41,7 +42,8 @@ pub fn image_reference(s: &str) -> Result<Reference, ImageError> {
 /// What `signedBy` needs: the manifest as served and the signatures.
 #[derive(Debug, Clone)]
 pub struct Evidence {
-    pub manifest: Vec<u8>,
+    /// Its digests are computed once for every use below.
+    pub manifest: Manifest<'static>,
     pub signatures: Vec<Signature>,
     /// Where the signatures were looked for, for messages.
     pub searched: String,
@@ -262,7 +264,7 @@ pub fn evaluate(
         .fetched
         .as_ref()
         .and_then(|e| e.as_ref().ok())
-        .and_then(|e| crate::image::manifest::digest(&e.manifest).ok())
+        .and_then(|e| e.manifest.digest().ok())
         .map(|d| d.to_string());
 
     let first = |o: Outcome| requirements.iter().find(|r| r.result == o);
@@ -321,7 +323,9 @@ impl Lazy<'_> {
 fn check_manifest(image: &Reference, evidence: Evidence) -> Result<Evidence, String> {
     if let Some(d) = image.digest() {
         let expected = crate::image::digest::Digest::parse(d).map_err(|e| e.to_string())?;
-        let ok = crate::image::manifest::matches(&evidence.manifest, &expected)
+        let ok = evidence
+            .manifest
+            .matches(&expected)
             .map_err(|e| e.to_string())?;
         if !ok {
             return Err(format!(
@@ -419,7 +423,7 @@ fn signed_by(
                 res,
                 Outcome::Error,
                 R::KeysUnavailable,
-                format!("{e}{hint}"),
+                format!("{}{hint}", crate::io::error_chain(&e)),
             );
         }
     };

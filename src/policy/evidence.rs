@@ -5,7 +5,7 @@
 
 use super::eval::Evidence;
 use super::registries::{Lookaside, RegistriesD};
-use crate::image::manifest::{self, ManifestError};
+use crate::image::manifest::{Manifest, ManifestError};
 use crate::image::reference::Reference;
 use crate::io::{FileError, MAX_MANIFEST_SIZE, read_bounded};
 use crate::sources::http::HttpClient;
@@ -53,15 +53,15 @@ pub fn gather(
     http: &HttpClient,
     credentials: Credentials,
 ) -> Result<Evidence, EvidenceError> {
-    let manifest = match from.manifest_file {
+    let manifest = Manifest::new(match from.manifest_file {
         Some(path) => read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
         None => {
             RegistryClient::new(http.clone(), credentials)
                 .get_manifest(image)?
                 .bytes
         }
-    };
-    let digest = manifest::digest(&manifest).map_err(|source| EvidenceError::Digest {
+    });
+    let digest = manifest.digest().map_err(|source| EvidenceError::Digest {
         image: image.to_string(),
         source,
     })?;

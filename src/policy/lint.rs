@@ -188,6 +188,7 @@ fn lint_requirement(
                         } else {
                             ""
                         };
+                        let e = crate::io::error_chain(&e);
                         out.push(Diagnostic::error(file, Some(at), format!("{e}{hint}")));
                     }
                 }

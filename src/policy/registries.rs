@@ -322,8 +322,32 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                 continue;
             }
         };
-        let text = String::from_utf8_lossy(&bytes);
-        let parsed: FileConfig = match serde_yaml_ng::from_str(&text) {
+        // containers/image refuses what is not UTF-8; decoding it lossily
+        // would lint a file the node cannot read as OK.
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let offset = e.valid_up_to();
+                let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+                fatal.push(
+                    Diagnostic::error(
+                        &file,
+                        None,
+                        format!("not UTF-8 text: invalid byte at offset {offset}"),
+                    )
+                    .at_line(Some(line)),
+                );
+                continue;
+            }
+        };
+        if let Err(e) = crate::io::check_nesting(bytes.as_slice()) {
+            fatal.push(
+                Diagnostic::error(&file, None, format!("not valid YAML: {e}"))
+                    .at_line(Some(e.line)),
+            );
+            continue;
+        }
+        let parsed: FileConfig = match serde_yaml_ng::from_str(text) {
             Ok(c) => c,
             Err(e) => {
                 let line = e.location().map(|l| l.line());
@@ -347,7 +371,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                     Some(key.clone()),
                     "unknown field (containers/image ignores it); expected \"docker\" or \"default-docker\"",
                 )
-                .at_line(line_of(&text, &[key])),
+                .at_line(line_of(text, &[key])),
             );
         }
         let mut namespaces: Vec<(String, Vec<&str>, &Namespace)> = Vec::new();
@@ -360,7 +384,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                         Some("default-docker".into()),
                         format!("defined both in {} and here", first.display()),
                     )
-                    .at_line(line_of(&text, &["default-docker"])),
+                    .at_line(line_of(text, &["default-docker"])),
                 ),
                 None => {
                     default_from = Some(path.clone());
@@ -380,7 +404,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                         Some(member_path("docker", scope)),
                         format!("scope defined both in {} and here", first.file.display()),
                     )
-                    .at_line(line_of(&text, &["docker", scope])),
+                    .at_line(line_of(text, &["docker", scope])),
                 ),
                 None => {
                     config.docker.insert(
@@ -403,7 +427,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                         Some(member_path(&at, key)),
                         "unknown field (containers/image ignores it); expected lookaside, lookaside-staging, sigstore, sigstore-staging or use-sigstore-attachments",
                     )
-                    .at_line(line_of(&text, &keys)),
+                    .at_line(line_of(text, &keys)),
                 );
             }
             for (key, value) in [
@@ -423,7 +447,7 @@ fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
                     keys.push(key);
                     lint.push(
                         Diagnostic::error(&file, Some(member_path(&at, key)), e)
-                            .at_line(line_of(&text, &keys)),
+                            .at_line(line_of(text, &keys)),
                     );
                 }
             }

@@ -6,14 +6,15 @@ use super::identity::{ExpectedIdentity, IdentityError};
 use super::payload::Payload;
 use super::{Mechanism, Reason, Report};
 use crate::image::digest::Digest;
-use crate::image::manifest;
+use crate::image::manifest::Manifest;
 use std::time::SystemTime;
 
-/// What the signed image must be: its manifest bytes, or only its digest
-/// (as the cluster-version-operator verifies releases).
+/// What the signed image must be: its manifest, or only its digest (as
+/// the cluster-version-operator verifies releases). The manifest keeps
+/// the digests computed for the image's first signature for the others.
 #[derive(Debug, Clone, Copy)]
 pub enum Image<'a> {
-    Manifest(&'a [u8]),
+    Manifest(&'a Manifest<'a>),
     Digest(&'a Digest),
 }
 
@@ -61,8 +62,8 @@ pub fn check_signature(signature: &[u8], image: Image<'_>, checks: &Checks<'_>) 
     report.timestamp = payload.timestamp;
 
     let actual = match image {
-        Image::Manifest(bytes) => {
-            match manifest::digest_with(bytes, payload.manifest_digest.algorithm()) {
+        Image::Manifest(manifest) => {
+            match manifest.digest_with(payload.manifest_digest.algorithm()) {
                 Ok(d) => d,
                 Err(e) => return report.finish(Reason::InvalidManifest, e.to_string()),
             }

@@ -44,9 +44,10 @@ pub enum ConfigMapError {
     Read(#[from] crate::io::FileError),
     #[error("ConfigMap {path}: {detail}")]
     Invalid { path: PathBuf, detail: String },
-    #[error("cannot write ConfigMap {path}: {source}")]
+    #[error("cannot write ConfigMap {}", path.display())]
     Write {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
 }
@@ -120,6 +121,7 @@ impl SignatureConfigMap {
             path: path.to_path_buf(),
             detail,
         };
+        crate::io::check_nesting(bytes).map_err(|e| invalid(e.to_string()))?;
         let looks_json = bytes
             .iter()
             .find(|b| !b.is_ascii_whitespace())
@@ -223,6 +225,29 @@ impl SignatureConfigMap {
         next
     }
 
+    /// The digests it holds signatures for (`sha256-<hex>`, as keys
+    /// spell them).
+    pub fn digest_keys(&self) -> std::collections::BTreeSet<&str> {
+        self.entries.keys().map(|(d, _)| d.as_str()).collect()
+    }
+
+    /// Adds the signatures of `older` for every digest this ConfigMap
+    /// holds none for, keeping their indexes; returns how many. `fetch`
+    /// uses it so that an image it could not verify this time keeps the
+    /// signatures an earlier run wrote.
+    pub fn keep_other_digests(&mut self, older: &SignatureConfigMap) -> usize {
+        let ours: std::collections::BTreeSet<String> =
+            self.digest_keys().into_iter().map(str::to_string).collect();
+        let mut kept = 0;
+        for ((digest, index), bytes) in &older.entries {
+            if !ours.contains(digest) {
+                self.entries.insert((digest.clone(), *index), bytes.clone());
+                kept += 1;
+            }
+        }
+        kept
+    }
+
     /// The ConfigMap as a document ready for `oc apply`.
     pub fn render(&self, format: Format) -> String {
         let doc = Output {
@@ -307,6 +332,42 @@ mod tests {
             assert_eq!(sigs, [b"one".as_slice(), b"two".as_slice()]);
             assert_eq!(back.name, "sha256-0da6");
         }
+    }
+
+    #[test]
+    fn older_signatures_are_kept_only_for_other_digests() {
+        let d: Digest = D.parse().unwrap();
+        let other: Digest = format!("sha256:{}", "1".repeat(64)).parse().unwrap();
+        let mut older = SignatureConfigMap::new("old");
+        older.add(&d, b"old-d".to_vec());
+        older.add(&other, b"old-other-1".to_vec());
+        older.add(&other, b"old-other-2".to_vec());
+        let mut now = SignatureConfigMap::new("new");
+        now.add(&d, b"new-d".to_vec());
+        assert_eq!(now.keep_other_digests(&older), 2);
+        let sigs = |cm: &SignatureConfigMap, d| -> Vec<Vec<u8>> {
+            cm.signatures(d)
+                .into_iter()
+                .map(|(_, b)| b.to_vec())
+                .collect()
+        };
+        assert_eq!(sigs(&now, &d), [b"new-d".to_vec()]);
+        assert_eq!(
+            sigs(&now, &other),
+            [b"old-other-1".to_vec(), b"old-other-2".to_vec()]
+        );
+        assert_eq!(now.digest_keys().len(), 2);
+    }
+
+    #[test]
+    fn deep_documents_are_refused_before_parsing() {
+        let deep = format!("kind: ConfigMap\nbinaryData: {}", "[".repeat(100_000));
+        let e = SignatureConfigMap::parse(Path::new("s.yaml"), deep.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("ConfigMap s.yaml: nested deeper than 10000 levels (at line 2"),
+            "{e}"
+        );
     }
 
     #[test]

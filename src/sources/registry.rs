@@ -162,6 +162,7 @@ impl AuthFile {
             path: path.to_path_buf(),
             detail,
         };
+        crate::io::check_nesting(json).map_err(|e| bad(e.to_string()))?;
         let file: File = serde_json::from_slice(json).map_err(|e| {
             bad(format!(
                 "not a valid auth file ({e}); expected {{\"auths\": {{\"registry\": {{\"auth\": \"<base64 user:password>\"}}}}}}"

@@ -19,7 +19,7 @@ pub use outcome::{ImageOutcome, ImageReason, SourceFailure, run_status};
 pub use request::{IdentityOverride, ImageRequest, RequestError, Target};
 
 use crate::image::digest::Digest;
-use crate::image::manifest;
+use crate::image::manifest::{self, Manifest};
 use crate::image::reference::Reference;
 use crate::signature::check::{Checks, Image, check_signature};
 use crate::signature::identity::ExpectedIdentity;
@@ -74,7 +74,8 @@ type GraphResult = Result<Arc<Graph>, String>;
 /// What a resolved image is checked against.
 struct Resolved {
     digest: Digest,
-    manifest: Option<Vec<u8>>,
+    /// With the digest computed when resolving, for the signatures.
+    manifest: Option<Manifest<'static>>,
     expected: ExpectedIdentity,
     /// Where the image lives or what it is called, for lookaside paths.
     location: Reference,
@@ -173,7 +174,7 @@ impl Checker {
             at: self.settings.at,
         };
         let image = match &resolved.manifest {
-            Some(bytes) => Image::Manifest(bytes),
+            Some(manifest) => Image::Manifest(manifest),
             None => Image::Digest(&resolved.digest),
         };
         for source in &self.settings.sources {
@@ -239,37 +240,37 @@ impl Checker {
                     .registry
                     .get_manifest(r)
                     .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
+                let url = m.url;
+                let manifest = Manifest::new(m.bytes);
                 let invalid = |e: manifest::ManifestError| {
                     (
                         ImageReason::Rejected(Reason::InvalidManifest),
-                        format!("{}: {e}", m.url),
+                        format!("{url}: {e}"),
                     )
                 };
                 let digest = match r.digest() {
                     Some(pinned) => {
                         let pinned = Digest::parse(pinned)
                             .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
-                        let actual =
-                            manifest::digest_with(&m.bytes, pinned.algorithm()).map_err(invalid)?;
+                        let actual = manifest.digest_with(pinned.algorithm()).map_err(invalid)?;
                         if actual != pinned {
                             return Err((
                                 ImageReason::DigestMismatch,
                                 format!(
-                                    "{} served a manifest with digest {actual}, not the pinned {pinned}",
-                                    m.url
+                                    "{url} served a manifest with digest {actual}, not the pinned {pinned}"
                                 ),
                             ));
                         }
                         pinned
                     }
-                    None => manifest::digest(&m.bytes).map_err(invalid)?,
+                    None => manifest.digest().map_err(invalid)?,
                 };
                 let expected = overridden
                     .map(|(e, _)| e)
                     .unwrap_or_else(|| ExpectedIdentity::RepoDigestOrExact(r.clone()));
                 Ok(Resolved {
                     digest,
-                    manifest: Some(m.bytes),
+                    manifest: Some(manifest),
                     expected,
                     location: r.clone(),
                 })

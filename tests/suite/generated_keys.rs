@@ -12,6 +12,7 @@ use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Signer};
 use openpgp::types::{
     CompressionAlgorithm, HashAlgorithm, KeyFlags, ReasonForRevocation, SignatureType,
 };
+use relsig::image::manifest::Manifest;
 use relsig::signature::Reason;
 use relsig::signature::check::Image;
 use relsig::signature::openpgp::keyring::Keyring;
@@ -119,7 +120,7 @@ fn signing_subkey_is_attributed_to_its_primary() {
     let manifest = std::fs::read(&env.manifest).unwrap();
     let report = check_with_library(
         &sig,
-        Image::Manifest(&manifest),
+        Image::Manifest(&Manifest::new(manifest.as_slice())),
         &keyring,
         &sub.to_hex(),
         REFERENCE,

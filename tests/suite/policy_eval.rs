@@ -5,6 +5,7 @@
 //! and the reasons.
 
 use crate::common::fixtures;
+use relsig::image::manifest::Manifest;
 use relsig::policy::Policy;
 use relsig::policy::eval::{
     self, Decision, EvalOptions, Evidence, Outcome, RequirementReason as R, Verdict,
@@ -34,7 +35,7 @@ fn other_key() -> String {
 fn noo_evidence(which: &[usize]) -> Evidence {
     let dir = fixtures().join("openshift/noo-bundle-image");
     Evidence {
-        manifest: std::fs::read(dir.join("manifest.json")).unwrap(),
+        manifest: Manifest::new(std::fs::read(dir.join("manifest.json")).unwrap()),
         signatures: which
             .iter()
             .map(|n| Signature {

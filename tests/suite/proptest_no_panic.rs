@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use relsig::image::digest::{Algorithm, Digest};
-use relsig::image::manifest;
+use relsig::image::manifest::{self, Manifest};
 use relsig::signature::identity::ExpectedIdentity;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring, REDHAT_RELEASE_KEY_2};
 use relsig::signature::payload::{Payload, SIGNATURE_TYPE};
@@ -474,7 +474,7 @@ proptest! {
         let sig = mutated(&base, &ms);
         let (accepted, expected) = noo_checks_for(index);
         let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
-        let by_manifest = check_signature(&sig, Image::Manifest(&NOO_MANIFEST), &checks);
+        let by_manifest = check_signature(&sig, Image::Manifest(&Manifest::new(NOO_MANIFEST.as_slice())), &checks);
         check_report(&by_manifest, NOO_IDENTITIES[index])?;
         let digest = manifest::digest(&NOO_MANIFEST).unwrap();
         let by_digest = check_signature(&sig, Image::Digest(&digest), &checks);
@@ -490,7 +490,7 @@ proptest! {
         let m = mutated(&NOO_MANIFEST, &ms);
         let (accepted, expected) = noo_checks_for(index);
         let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
-        let report = check_signature(&NOO_SIGNATURES[index], Image::Manifest(&m), &checks);
+        let report = check_signature(&NOO_SIGNATURES[index], Image::Manifest(&Manifest::new(m.as_slice())), &checks);
         check_report(&report, NOO_IDENTITIES[index])?;
         let same = manifest::digest(&m).ok() == manifest::digest(&NOO_MANIFEST).ok();
         prop_assert_eq!(report.verified, same);
@@ -507,7 +507,7 @@ proptest! {
     fn check_signature_on_random_bytes(sig in random_signature(), index in 0..4usize) {
         let (accepted, expected) = noo_checks_for(index);
         let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
-        let report = check_signature(&sig, Image::Manifest(&NOO_MANIFEST), &checks);
+        let report = check_signature(&sig, Image::Manifest(&Manifest::new(NOO_MANIFEST.as_slice())), &checks);
         check_report(&report, NOO_IDENTITIES[index])?;
         prop_assert!(!report.verified);
     }

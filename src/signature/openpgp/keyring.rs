@@ -9,7 +9,7 @@ use openpgp::{Cert, Fingerprint};
 use sequoia_openpgp as openpgp;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Red Hat's release key 2 (`567E347A…FD431D51`), the key OpenShift
 /// releases and Red Hat registry content are signed with.
@@ -72,13 +72,8 @@ fn preload_signature_cache() {
 /// A key file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
-    #[error("cannot read key file {}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("key file {path} is larger than {MAX_KEY_FILE} bytes")]
-    TooLarge { path: PathBuf },
+    #[error(transparent)]
+    Read(#[from] crate::io::FileError),
     #[error("key file {name} holds no usable OpenPGP certificate{}", detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
     NoCertificates {
         name: String,
@@ -116,17 +111,7 @@ impl Keyring {
     /// Adds the certificates of a key file (binary, armored, armored with
     /// a text preamble, several armor blocks, or a keyring).
     pub fn add_file(&mut self, path: &Path) -> Result<(), KeyringError> {
-        let io = |source| KeyringError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > MAX_KEY_FILE {
-            return Err(KeyringError::TooLarge {
-                path: path.to_path_buf(),
-            });
-        }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = crate::io::read_bounded(path, "key file", MAX_KEY_FILE)?;
         self.add_bytes(&path.display().to_string(), &bytes)
     }
 
