@@ -32,6 +32,7 @@
 //!   [`policy::render`] (MachineConfig, Butane) and [`policy::init`] (Red
 //!   Hat's starting files).
 
+pub mod config;
 pub mod image;
 pub mod io;
 pub mod policy;

@@ -311,17 +311,24 @@ pub fn relsig_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
 /// The relsig binary in an environment that shares nothing with the
 /// machine: `home` as `$HOME`, no auth files or proxies, and the node
 /// defaults relsig would read (`/etc/containers/policy.json`,
-/// `/etc/containers/registries.d`, the lookaside
+/// `/etc/containers/registries.d`, `/etc/containers/registries.conf` and
+/// its drop-ins, the certs.d directories, the lookaside
 /// `/var/lib/containers/sigstore`) moved to empty places under `home`,
 /// so that what skopeo or podman left on this machine changes nothing.
 pub fn relsig_command(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
     let registries_d = home.join("registries.d");
     std::fs::create_dir_all(&registries_d).unwrap();
+    let registries_conf = home.join("registries.conf");
+    std::fs::write(&registries_conf, "").unwrap();
+    let certs_d = home.join("certs.d");
+    std::fs::create_dir_all(&certs_d).unwrap();
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("RELSIG_POLICY", home.join("policy.json"))
         .env("RELSIG_REGISTRIES_D", &registries_d)
+        .env("RELSIG_REGISTRIES_CONF", &registries_conf)
+        .env("RELSIG_CERTS_D", &certs_d)
         .env(
             "RELSIG_DEFAULT_LOOKASIDE",
             format!("file://{}", home.join("sigstore").display()),
