@@ -14,6 +14,7 @@ mod signing;
 
 mod suite {
     mod closed_pipes;
+    mod containers_config;
     mod expected_tsv;
     mod generated_keys;
     mod hermetic;

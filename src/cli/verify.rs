@@ -6,9 +6,9 @@ use relsig::config::registries_conf::RegistriesConf;
 use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::sources::certs_d;
 use relsig::sources::configmap::{Format, SignatureConfigMap, digest_key};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
-use relsig::sources::certs_d;
 use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, Location, SignatureSource};
@@ -186,7 +186,11 @@ pub struct ConnectionArgs {
     /// apply (with the *.conf drop-ins of FILE.d) [default:
     /// ~/.config/containers/registries.conf if it exists, else
     /// /etc/containers/registries.conf, and their registries.conf.d].
-    #[arg(long = "registries-conf", value_name = "FILE", env = "RELSIG_REGISTRIES_CONF")]
+    #[arg(
+        long = "registries-conf",
+        value_name = "FILE",
+        env = "RELSIG_REGISTRIES_CONF"
+    )]
     pub registries_conf: Option<PathBuf>,
 
     /// Give up on a request after this many seconds.

@@ -137,7 +137,6 @@ pub(crate) fn member_path(parent: &str, key: &str) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +157,4 @@ mod tests {
             r#"transports.docker[""]"#
         );
     }
-
 }

@@ -265,7 +265,10 @@ impl RegistriesConf {
     /// Where to try pulling `reference` from, in order: its mirrors
     /// (those that apply to a tag or a digest reference), then its
     /// primary location; just `reference` itself when no table applies.
-    pub fn pull_sources(&self, reference: &Reference) -> Result<Vec<PullSource>, RegistriesConfError> {
+    pub fn pull_sources(
+        &self,
+        reference: &Reference,
+    ) -> Result<Vec<PullSource>, RegistriesConfError> {
         let (mut mirrors, primary) = self.pull_plan(reference)?;
         mirrors.push(primary);
         Ok(mirrors)
@@ -402,14 +405,20 @@ fn dropin_dir(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
-fn parse_file(text: &str, path: &Path, drop_in: bool) -> Result<Vec<Registry>, RegistriesConfError> {
+fn parse_file(
+    text: &str,
+    path: &Path,
+    drop_in: bool,
+) -> Result<Vec<Registry>, RegistriesConfError> {
     let invalid = |detail: String| RegistriesConfError::Invalid {
         path: path.to_path_buf(),
         detail,
     };
     let parsed: FileToml = toml::from_str(text).map_err(|e| RegistriesConfError::Toml {
         path: path.to_path_buf(),
-        line: e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
         detail: e.message().trim().replace('\n', " "),
     })?;
     let v1 = parsed.registries.unwrap_or_default();
@@ -453,7 +462,8 @@ fn parse_file(text: &str, path: &Path, drop_in: bool) -> Result<Vec<Registry>, R
         };
         if !r.pull_from_mirror.is_empty() {
             return Err(at(
-                "pull-from-mirror belongs in a [[registry.mirror]] table, not in [[registry]]".into(),
+                "pull-from-mirror belongs in a [[registry.mirror]] table, not in [[registry]]"
+                    .into(),
             ));
         }
         let mut mirrors = Vec::new();
@@ -505,15 +515,17 @@ fn parse_file(text: &str, path: &Path, drop_in: bool) -> Result<Vec<Registry>, R
 
 fn v1_registries(v1: &V1Toml, path: &Path) -> Result<Vec<Registry>, RegistriesConfError> {
     let mut out: Vec<Registry> = Vec::new();
-    let lists = [(&v1.insecure.registries, true), (&v1.block.registries, false)];
+    let lists = [
+        (&v1.insecure.registries, true),
+        (&v1.block.registries, false),
+    ];
     for (list, insecure) in lists {
         for location in list {
-            let location = parse_location(location).map_err(|detail| {
-                RegistriesConfError::Invalid {
+            let location =
+                parse_location(location).map_err(|detail| RegistriesConfError::Invalid {
                     path: path.to_path_buf(),
                     detail,
-                }
-            })?;
+                })?;
             let index = match out.iter().position(|r| r.location == location) {
                 Some(i) => i,
                 None => {
@@ -658,15 +670,25 @@ location = "mirror.example.com:5000/ocp"
         );
         // mirror-by-digest-only: a tag goes to the primary only.
         assert_eq!(
-            sources(&c, "quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64"),
+            sources(
+                &c,
+                "quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64"
+            ),
             ["quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64"]
         );
         assert_eq!(
-            sources(&c, &format!("quay.io/openshift-release-dev/ocp-release@{DIGEST}")).len(),
+            sources(
+                &c,
+                &format!("quay.io/openshift-release-dev/ocp-release@{DIGEST}")
+            )
+            .len(),
             2
         );
         // No table: the image itself.
-        assert_eq!(sources(&c, "docker.io/library/busybox:1"), ["docker.io/library/busybox:1"]);
+        assert_eq!(
+            sources(&c, "docker.io/library/busybox:1"),
+            ["docker.io/library/busybox:1"]
+        );
         // A prefix matches whole components only.
         assert_eq!(
             sources(&c, "quay.io/openshift-release-devx/a:1"),
@@ -703,10 +725,7 @@ location = "mirror.example.net"
             .pull_sources(&Reference::parse("example.com/other:1").unwrap())
             .unwrap_err()
             .to_string();
-        assert!(
-            blocked.contains("blocked by registries.conf"),
-            "{blocked}"
-        );
+        assert!(blocked.contains("blocked by registries.conf"), "{blocked}");
         assert_eq!(
             sources(&c, "a.b.example.org/x/y:1"),
             ["mirror.example.net/x/y:1", "a.b.example.org/x/y:1"]
@@ -715,7 +734,9 @@ location = "mirror.example.net"
 
     #[test]
     fn version_1_lists_and_bad_files_are_reported_with_the_file() {
-        let c = conf("[registries.insecure]\nregistries = ['localhost:5000']\n[registries.block]\nregistries = ['bad.example.com']\n");
+        let c = conf(
+            "[registries.insecure]\nregistries = ['localhost:5000']\n[registries.block]\nregistries = ['bad.example.com']\n",
+        );
         assert_eq!(c.insecure_hosts(), ["localhost:5000"]);
         assert!(
             c.pull_sources(&Reference::parse("bad.example.com/a:1").unwrap())
@@ -729,7 +750,10 @@ location = "mirror.example.net"
         let e = bad("[[registry]]\nlocation = \"a\"\ninsecure = \"yes\"\n");
         assert!(e.starts_with("/x/registries.conf:3: not valid TOML"), "{e}");
         assert!(!e.contains('\n'), "{e}");
-        assert!(bad("[[registry]]\ninsecure = true\n").contains("registry[0]: both prefix and location are unset"));
+        assert!(
+            bad("[[registry]]\ninsecure = true\n")
+                .contains("registry[0]: both prefix and location are unset")
+        );
         assert!(bad("[[registry]]\nlocation = \"https://a\"\n").contains("without http://"));
         assert!(bad("[[registry]]\nprefix = \"a\"\n").contains("location is unset"));
         assert!(
@@ -761,7 +785,10 @@ location = "mirror.example.net"
         std::fs::write(d.join("ignored.toml"), "not toml [").unwrap();
         let c = RegistriesConf::load(Some(&main)).unwrap();
         assert_eq!(c.files.len(), 2);
-        assert_eq!(sources(&c, "quay.io/a/b:1"), ["b.example/a/b:1", "quay.io/a/b:1"]);
+        assert_eq!(
+            sources(&c, "quay.io/a/b:1"),
+            ["b.example/a/b:1", "quay.io/a/b:1"]
+        );
         // A file given explicitly must exist.
         assert!(matches!(
             RegistriesConf::load(Some(&dir.path().join("none.conf"))),

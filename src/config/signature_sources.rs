@@ -155,13 +155,22 @@ mod tests {
         let s = for_image(&empty, None, &r("registry.redhat.io/ubi9/ubi:9.4")).unwrap();
         assert_eq!(
             shown(&s),
-            ["lookaside https://registry.redhat.io/containers/sigstore (Red Hat's documented signature store for registry.redhat.io)"]
+            [
+                "lookaside https://registry.redhat.io/containers/sigstore (Red Hat's documented signature store for registry.redhat.io)"
+            ]
         );
         let release = r("quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64");
-        let s = for_image(&empty, Some(&r("mirror.example.com/ocp/release:4.15.0")), &release)
-            .unwrap();
+        let s = for_image(
+            &empty,
+            Some(&r("mirror.example.com/ocp/release:4.15.0")),
+            &release,
+        )
+        .unwrap();
         assert_eq!(s.len(), 2);
-        assert!(s.iter().all(|c| matches!(c.source, SignatureSource::Mirror(_))));
+        assert!(
+            s.iter()
+                .all(|c| matches!(c.source, SignatureSource::Mirror(_)))
+        );
     }
 
     #[test]
@@ -176,10 +185,15 @@ mod tests {
         let name = r("registry.redhat.io/ubi9/ubi:9.4");
         let s = for_image(&rd, None, &name).unwrap();
         assert_eq!(s.len(), 1);
-        assert!(s[0].to_string().starts_with("lookaside https://rh.example.com (registries.d docker[\"registry.redhat.io\"] in "));
+        assert!(s[0].to_string().starts_with(
+            "lookaside https://rh.example.com (registries.d docker[\"registry.redhat.io\"] in "
+        ));
         let mirror = r("mirror.example.com/rh/ubi9/ubi:9.4");
         let s = for_image(&rd, Some(&mirror), &name).unwrap();
-        assert!(s[0].to_string().starts_with("lookaside https://sigs.example.com/m "));
+        assert!(
+            s[0].to_string()
+                .starts_with("lookaside https://sigs.example.com/m ")
+        );
         assert_eq!(s[0].reference, mirror);
     }
 
@@ -188,8 +202,14 @@ mod tests {
         let e = for_image(&RegistriesD::default(), None, &r("quay.io/me/app:1"))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("no signature source applies to quay.io/me/app:1: "), "{e}");
+        assert!(
+            e.starts_with("no signature source applies to quay.io/me/app:1: "),
+            "{e}"
+        );
         assert!(e.contains("--lookaside URL"), "{e}");
-        assert!(e.contains("docker: {quay.io: {lookaside: https://…}}"), "{e}");
+        assert!(
+            e.contains("docker: {quay.io: {lookaside: https://…}}"),
+            "{e}"
+        );
     }
 }

@@ -58,7 +58,10 @@ pub fn gather(
     credentials: Credentials,
 ) -> Result<Evidence, EvidenceError> {
     let (manifest, fetched_from) = match from.manifest_file {
-        Some(path) => (read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?, image.clone()),
+        Some(path) => (
+            read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
+            image.clone(),
+        ),
         None => {
             let client = RegistryClient::new(http.clone(), credentials);
             let fetched = registries_conf::get_manifest(from.registries_conf, &client, image)?;

@@ -9,7 +9,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error("{0} already exists; use --force to overwrite")]

@@ -92,10 +92,9 @@ impl KeyFile {
     pub fn shown(&self) -> String {
         match self.source() {
             KeySource::File(p) => p.display().to_string(),
-            KeySource::Builtin(s) => format!(
-                "relsig's built-in copy of {} ({})",
-                s.node_path, s.copy_of
-            ),
+            KeySource::Builtin(s) => {
+                format!("relsig's built-in copy of {} ({})", s.node_path, s.copy_of)
+            }
         }
     }
 

@@ -462,7 +462,10 @@ mod tests {
             );
         }
         for bad in ["", "Infra", "-a", "a b", &"a".repeat(64)] {
-            assert!(matches!(Role::parse(bad), Err(RenderError::Role(_))), "{bad}");
+            assert!(
+                matches!(Role::parse(bad), Err(RenderError::Role(_))),
+                "{bad}"
+            );
         }
     }
 

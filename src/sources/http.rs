@@ -382,12 +382,16 @@ impl HttpClient {
 }
 
 /// The certificates of a PEM file (a CA file or a certs.d `*.crt`).
-fn read_pem_certs(path: &std::path::Path, max: u64) -> Result<Vec<reqwest::Certificate>, HttpError> {
+fn read_pem_certs(
+    path: &std::path::Path,
+    max: u64,
+) -> Result<Vec<reqwest::Certificate>, HttpError> {
     let ca_error = |detail: String| HttpError::CaFile {
         path: path.to_path_buf(),
         detail,
     };
-    let pem = crate::io::read_bounded(path, "CA file", max).map_err(|e| ca_error(error_chain(&e)))?;
+    let pem =
+        crate::io::read_bounded(path, "CA file", max).map_err(|e| ca_error(error_chain(&e)))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| ca_error(format!("not a PEM certificate bundle: {e}")))?;
     if certs.is_empty() {

@@ -247,9 +247,12 @@ impl Checker {
         let overridden = request.identity.as_ref().map(IdentityOverride::expected);
         match &request.target {
             Target::Reference(r) => {
-                let fetched =
-                    registries_conf::get_manifest(&self.settings.registries_conf, &self.registry, r)
-                        .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
+                let fetched = registries_conf::get_manifest(
+                    &self.settings.registries_conf,
+                    &self.registry,
+                    r,
+                )
+                .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
                 let m = fetched.manifest;
                 let invalid = |e: manifest::ManifestError| {
                     (

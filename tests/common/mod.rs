@@ -125,6 +125,16 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry; with `htpasswd`, it requires that user.
     pub fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        Registry::start_with(htpasswd, None)
+    }
+
+    /// Starts a registry serving HTTPS with this certificate and key (PEM
+    /// files) instead of plain HTTP.
+    pub fn start_tls(cert: &Path, key: &Path) -> Registry {
+        Registry::start_with(None, Some((cert, key)))
+    }
+
+    fn start_with(htpasswd: Option<(&str, &str)>, tls: Option<(&Path, &Path)>) -> Registry {
         require_tool("/usr/bin/docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -133,6 +143,14 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
+        // Under `http:`, so before any top-level section.
+        if let Some((cert, key)) = tls {
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+        }
         if let Some((user, password)) = htpasswd {
             let hash = bcrypt::hash(password, 5).unwrap();
             let file = dir.path().join("htpasswd");
