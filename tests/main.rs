@@ -18,6 +18,7 @@ mod suite {
     mod expected_tsv;
     mod generated_keys;
     mod hermetic;
+    mod machineconfig_keys;
     mod policy_cli;
     mod policy_eval;
     mod policy_registry;

@@ -67,7 +67,10 @@ pub fn lint(opts: &LintOptions<'_>) -> LintReport {
     out.sort_by_key(|d| d.severity);
     LintReport {
         errors: out.iter().filter(|d| d.is_error()).count(),
-        warnings: out.iter().filter(|d| !d.is_error()).count(),
+        warnings: out
+            .iter()
+            .filter(|d| d.severity == crate::config::Severity::Warning)
+            .count(),
         diagnostics: out,
     }
 }

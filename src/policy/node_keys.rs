@@ -103,10 +103,17 @@ impl KeyFile {
         let KeySource::Builtin(s) = self.source() else {
             return None;
         };
+        let missing = if self.resolved == Path::new(s.node_path) {
+            format!("{} does not exist here", s.node_path)
+        } else {
+            format!(
+                "{} is not under the root ({} does not exist)",
+                s.node_path,
+                self.resolved.display()
+            )
+        };
         Some(format!(
-            "{} is not here ({} does not exist); RHCOS ships it, so it was checked against relsig's built-in copy ({}): give --root DIR with a copy of a node's files to check that instead",
-            s.node_path,
-            self.resolved.display(),
+            "{missing}; RHCOS ships it, so it was checked against relsig's built-in copy ({}); --root DIR with a copy of a node's files checks that copy instead",
             s.copy_of
         ))
     }
