@@ -98,8 +98,8 @@ pub enum HttpError {
     Other { url: String, detail: String },
     #[error("cannot use CA file {}: {detail}", path.display())]
     CaFile { path: PathBuf, detail: String },
-    #[error("cannot set up the HTTP client: {0}")]
-    Setup(String),
+    #[error("{url}: cannot set up the HTTP client: {detail}")]
+    Setup { url: String, detail: String },
 }
 
 impl HttpError {
@@ -194,21 +194,33 @@ impl HttpClient {
             (Some(h), None) => h.to_string(),
             (None, _) => String::new(),
         };
-        let own = self
-            .inner
-            .per_host
-            .lock()
-            .unwrap()
+        // A failure is remembered for the host (or for all hosts); each
+        // request reports it with its own URL.
+        let at_url = |e: &HttpError| match e {
+            HttpError::Setup { detail, .. } => HttpError::Setup {
+                url: url.to_string(),
+                detail: detail.clone(),
+            },
+            other => other.clone(),
+        };
+        let mut per_host = self.inner.per_host.lock().unwrap();
+        let own = per_host
             .entry(host.clone())
-            .or_insert_with(|| self.host_client(&host))
-            .clone();
-        match own? {
-            Some(client) => Ok(client),
-            None => self
-                .inner
-                .shared
-                .get_or_init(|| self.build(&[], self.inner.options.tls_verify))
-                .clone(),
+            .or_insert_with(|| self.host_client(&host));
+        match own {
+            Ok(Some(client)) => Ok(client.clone()),
+            Err(e) => Err(at_url(e)),
+            Ok(None) => {
+                drop(per_host);
+                match self
+                    .inner
+                    .shared
+                    .get_or_init(|| self.build(&[], self.inner.options.tls_verify))
+                {
+                    Ok(client) => Ok(client.clone()),
+                    Err(e) => Err(at_url(e)),
+                }
+            }
         }
     }
 
@@ -216,7 +228,10 @@ impl HttpClient {
     /// it is insecure.
     fn host_client(&self, host: &str) -> Result<Option<reqwest::blocking::Client>, HttpError> {
         let files = super::certs_d::ca_files(&self.inner.options.certs_d, host).map_err(|e| {
-            HttpError::Setup(format!("cannot read the certs.d directory for {host}: {e}"))
+            HttpError::Setup {
+                url: String::new(),
+                detail: format!("cannot read the certs.d directory for {host}: {e}"),
+            }
         })?;
         let mut certs = Vec::new();
         for path in &files {
@@ -249,9 +264,10 @@ impl HttpClient {
         if !certs.is_empty() {
             builder = builder.tls_certs_merge(certs);
         }
-        builder
-            .build()
-            .map_err(|e| HttpError::Setup(error_chain(&e)))
+        builder.build().map_err(|e| HttpError::Setup {
+            url: String::new(),
+            detail: error_chain(&e),
+        })
     }
 
     /// GET `url`, reading at most `max` body bytes. 5xx answers and
