@@ -293,9 +293,13 @@ const VERIFY_EXAMPLES: &str = "Examples:
       --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
       --signature-configmap signature-sha256-0da6316466d60a3a.json
 
-  # A Red Hat image, signatures from a lookaside store, JSON for a script:
-  relsig verify registry.redhat.io/ubi9/ubi:latest \\
-      --lookaside https://registry.redhat.io/containers/sigstore --output json
+  # A Red Hat image, JSON for a script: the signatures come from the
+  # lookaside registries.d names, else Red Hat's documented store:
+  relsig verify registry.redhat.io/ubi9/ubi:latest --output json
+
+  # Through the mirrors of a registries.conf, with a registries.d of one's own:
+  relsig verify registry.redhat.io/ubi9/ubi@sha256:… \\
+      --registries-conf mirrors.conf --registries-d ./registries.d
 
   # Many images in one run, 32 at a time (lines: IMAGE [IDENTITY]):
   relsig verify --from-file images.txt --signature-store https://sigs.internal/ -j 32
