@@ -64,15 +64,31 @@ now_ns() {
     echo "${t}000"
 }
 
-median_ms_loop() {
+# Times the two commands in turn (A B A B ...), so that a change of load
+# during the call weighs on both; writes each run's nanoseconds to
+# $work/a and $work/b.
+alternate_loop() {
     local i start end
-    for ((i = 0; i < 3; i++)); do "$@" >/dev/null 2>&1; done
+    for ((i = 0; i < 3; i++)); do
+        "${verify_cmd[@]}" >/dev/null 2>&1
+        "${standalone_cmd[@]}" >/dev/null 2>&1
+    done
+    : >"$work/a"
+    : >"$work/b"
     for ((i = 0; i < runs; i++)); do
         start=$(now_ns)
-        "$@" >/dev/null 2>&1
+        "${verify_cmd[@]}" >/dev/null 2>&1
         end=$(now_ns)
-        echo $((end - start))
-    done | sort -n | awk '{ t[NR] = $1 } END {
+        echo $((end - start)) >>"$work/a"
+        start=$(now_ns)
+        "${standalone_cmd[@]}" >/dev/null 2>&1
+        end=$(now_ns)
+        echo $((end - start)) >>"$work/b"
+    done
+}
+
+median_ms() {
+    sort -n "$1" | awk '{ t[NR] = $1 } END {
         m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
         printf "%.2f\n", m / 1e6 }'
 }
@@ -88,9 +104,10 @@ if [[ "${NO_HYPERFINE:-}" != 1 ]] && command -v hyperfine >/dev/null; then
     verify_ms=${medians[0]}
     standalone_ms=${medians[1]}
 else
-    method="shell loop (EPOCHREALTIME), $runs runs after 3 warm-ups"
-    verify_ms=$(median_ms_loop "${verify_cmd[@]}")
-    standalone_ms=$(median_ms_loop "${standalone_cmd[@]}")
+    method="shell loop (EPOCHREALTIME), $runs runs of each in turn after 3 warm-ups"
+    alternate_loop
+    verify_ms=$(median_ms "$work/a")
+    standalone_ms=$(median_ms "$work/b")
 fi
 
 echo "timing: $method"
