@@ -38,6 +38,12 @@ pub const MAX_CA_FILE: u64 = 16 * 1024 * 1024;
 pub const MAX_POLICY_SIZE: u64 = 4 * 1024 * 1024;
 /// One registries.d YAML file.
 pub const MAX_REGISTRIES_D_FILE: u64 = 1024 * 1024;
+/// One registries.conf file (or drop-in).
+pub const MAX_REGISTRIES_CONF: u64 = 1024 * 1024;
+/// One `*.crt` file of a certs.d host directory.
+pub const MAX_CERTS_D_FILE: u64 = 1024 * 1024;
+/// CA files read from one certs.d host directory.
+pub const MAX_CERTS_D_FILES: usize = 64;
 /// A file embedded in a rendered MachineConfig.
 pub const MAX_RENDERED_FILE: u64 = 512 * 1024;
 /// An image list (`verify --from-file`).

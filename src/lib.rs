@@ -19,20 +19,27 @@
 //!   where the signed identity is compared). [`signature::inspect`]
 //!   describes a signature without verifying it.
 //! - [`sources`]: where manifests and signatures come from:
-//!   [`sources::http`] (the one HTTP client), [`sources::registry`],
+//!   [`sources::http`] (the one HTTP client, with [`sources::certs_d`]'s
+//!   per-host CAs), [`sources::registry`],
 //!   [`sources::stores`] (release mirror, lookaside, directory),
 //!   [`sources::configmap`] and [`sources::graph`] (release version →
 //!   digest through the update graph).
+//! - [`config`]: the containers configuration users already have:
+//!   [`config::registries_d`] (lookasides), [`config::registries_conf`]
+//!   (mirrors, insecure and blocked registries),
+//!   [`config::signature_sources`] (which sources apply to an image when
+//!   none is given) and the [`config::Diagnostic`] of a configuration file.
 //! - [`verify`]: images verified end to end (`relsig verify`/`fetch`):
 //!   what was asked ([`verify::ImageRequest`]), the [`verify::Checker`],
 //!   and each image's [`verify::ImageOutcome`].
 //! - [`policy`]: the node trust policy: [`policy::config`] (policy.json),
-//!   [`policy::registries`] (registries.d), [`policy::evidence`] (manifest
-//!   and signatures gathered as containers/image gathers them),
-//!   [`policy::eval`] (the decision CRI-O would make), [`policy::lint`],
-//!   [`policy::render`] (MachineConfig, Butane) and [`policy::init`] (Red
-//!   Hat's starting files).
+//!   [`policy::evidence`] (manifest and signatures gathered as
+//!   containers/image gathers them), [`policy::eval`] (the decision CRI-O
+//!   would make), [`policy::lint`], [`policy::node_keys`] (the key files a
+//!   policy names, and RHCOS's), [`policy::render`] (MachineConfig,
+//!   Butane) and [`policy::init`] (Red Hat's starting files).
 
+pub mod config;
 pub mod image;
 pub mod io;
 pub mod policy;

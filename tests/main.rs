@@ -17,10 +17,12 @@ mod suite {
     mod cli_inputs;
     mod cli_pipelines;
     mod closed_pipes;
+    mod containers_config;
     mod expected_tsv;
     mod generated_keys;
     mod hermetic;
     mod hostile_files;
+    mod machineconfig_keys;
     mod policy_cli;
     mod policy_eval;
     mod policy_registry;

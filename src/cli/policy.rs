@@ -5,18 +5,18 @@ use super::verify::{ConnectionArgs, SourceArgs};
 use super::{Format as OutputFormat, Output, parse_time};
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
+use relsig::config::Severity;
+use relsig::config::registries_d::{BUILTIN_DEFAULT_LOOKASIDE, RegistriesD};
 use relsig::policy::eval::{self, Decision, EvalOptions, Outcome};
 use relsig::policy::evidence::{self, EvidenceSources};
 use relsig::policy::lint::{LintOptions, LintReport};
-use relsig::policy::registries::BUILTIN_DEFAULT_LOOKASIDE;
-use relsig::policy::render::{self, Role};
-use relsig::policy::{Policy, RegistriesD, init};
+use relsig::policy::render::{self, IgnitionVersion, Role};
+use relsig::policy::{Policy, init};
 use relsig::status::Status;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 const DEFAULT_POLICY: &str = "/etc/containers/policy.json";
-const DEFAULT_REGISTRIES_D: &str = "/etc/containers/registries.d";
 
 /// Arguments of `relsig policy`.
 #[derive(clap::Args, Debug)]
@@ -81,12 +81,15 @@ enum PolicyCommand {
     /// types containers/image does not implement.
     #[command(after_help = LINT_EXAMPLES)]
     Lint(LintArgs),
-    /// Render policy.json and registries.d as a MachineConfig (or Butane
-    /// config) that installs them on a node pool.
+    /// Render policy.json, registries.d and the policy's key files as a
+    /// MachineConfig (or Butane config) that installs them on a node pool.
     ///
     /// The files are linted first; a policy with errors is not rendered.
-    /// The key files the policy names are not included: RHCOS ships
-    /// /etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release.
+    /// Every key file the policy names (keyPath, keyPaths, read under
+    /// --root) is installed, except those RHCOS ships
+    /// (/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release): without --root and
+    /// without that file here, it is checked against relsig's built-in
+    /// copy of RHCOS's file, and a note says so.
     #[command(name = "machineconfig", after_help = RENDER_EXAMPLES)]
     MachineConfig(RenderArgs),
     /// Write a starting policy: Red Hat's documented trust files.
@@ -139,7 +142,13 @@ const RENDER_EXAMPLES: &str = "Examples:
   # MachineConfig):
   relsig policy machineconfig --role master --format butane \\
       --policy trust/policy.json --registries-d trust/registries.d \\
-      --root trust > 51-master-rh-registry-trust.bu";
+      --root trust > 51-master-rh-registry-trust.bu
+
+  # A custom pool, written only if rendering succeeds, for an older
+  # cluster:
+  relsig policy machineconfig --role infra --ignition-version 2.2.0 \\
+      --policy trust/policy.json --registries-d trust/registries.d \\
+      -o 51-infra-rh-registry-trust.yaml";
 
 const INIT_EXAMPLES: &str = "Example:
   relsig policy init --out trust
@@ -165,8 +174,10 @@ struct CheckArgs {
     image: String,
     #[command(flatten)]
     files: PolicyFiles,
-    /// The registries.d directory that says where signatures are. A
-    /// missing default directory counts as empty, as in containers/image.
+    /// The registries.d directory that says where signatures are
+    /// [default: ~/.config/containers/registries.d if it exists, else
+    /// /etc/containers/registries.d]. A missing default directory counts
+    /// as empty, as in containers/image.
     #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
     registries_d: Option<PathBuf>,
     /// The lookaside used when registries.d names none for the image
@@ -206,9 +217,13 @@ struct LintArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum RoleArg {
-    Worker,
-    Master,
+enum IgnitionArg {
+    /// OpenShift 4.6 and later.
+    #[value(name = "3.2.0")]
+    V3_2,
+    /// Older clusters (Red Hat's original procedure).
+    #[value(name = "2.2.0")]
+    V2_2,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,9 +236,11 @@ enum Format {
 
 #[derive(clap::Args, Debug)]
 struct RenderArgs {
-    /// The node pool: worker or master.
-    #[arg(long, value_enum)]
-    role: RoleArg,
+    /// The node pool (MachineConfigPool): worker, master or any custom
+    /// pool such as infra; the MachineConfig's
+    /// machineconfiguration.openshift.io/role label.
+    #[arg(long, value_name = "POOL", value_parser = parse_role)]
+    role: Role,
     #[command(flatten)]
     files: PolicyFiles,
     /// The registries.d directory whose *.yaml files are installed. A
@@ -235,6 +252,17 @@ struct RenderArgs {
     name: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Machineconfig)]
     format: Format,
+    /// Ignition spec version of the MachineConfig [default: 3.2.0].
+    #[arg(long, value_enum, value_name = "VERSION")]
+    ignition_version: Option<IgnitionArg>,
+    /// Write to FILE instead of stdout; FILE is only written (atomically)
+    /// when rendering succeeds.
+    #[arg(long = "out", short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.to_string())
 }
 
 #[derive(clap::Args, Debug)]
@@ -262,23 +290,23 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<Status> {
     }
 }
 
-/// The registries.d directory to read: the one given, else the default
-/// when it exists (containers/image treats a missing one as empty).
-fn registries_dir(dir: Option<&Path>) -> Option<&Path> {
-    dir.or_else(|| Some(Path::new(DEFAULT_REGISTRIES_D)).filter(|d| d.is_dir()))
-}
-
-fn load_registries(dir: Option<&Path>) -> anyhow::Result<RegistriesD> {
-    match registries_dir(dir) {
-        Some(dir) => Ok(RegistriesD::load(dir)?),
-        None => Ok(RegistriesD::default()),
-    }
+/// The registries.d directory to read: the one given, else the one
+/// podman would read when it exists (containers/image treats a missing
+/// one as empty).
+fn registries_dir(dir: Option<&Path>) -> Option<PathBuf> {
+    let found = relsig::config::registries_d::default_dir(dir);
+    (dir.is_some() || found.is_dir()).then_some(found)
 }
 
 fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
     let image = eval::image_reference(&a.image)?;
     let policy = Policy::load(&a.files.policy)?;
-    let registries = load_registries(a.registries_d.as_deref())?;
+    let registries = RegistriesD::load_default(a.registries_d.as_deref())?;
+    let registries_conf = if a.manifest.is_some() {
+        relsig::config::registries_conf::RegistriesConf::default()
+    } else {
+        a.connection.registries_conf()?
+    };
     let opts = EvalOptions {
         at: a.at.unwrap_or_else(SystemTime::now),
         root: a.files.root.as_deref(),
@@ -288,10 +316,14 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         manifest_file: a.manifest.as_deref(),
         signatures: &signatures,
         registries: &registries,
+        registries_conf: &registries_conf,
         default_lookaside: &a.default_lookaside,
     };
     let mut fetch = || {
-        let (http, credentials) = a.connection.client().map_err(|e| format!("{e:#}"))?;
+        let (http, credentials) = a
+            .connection
+            .client(&registries_conf)
+            .map_err(|e| format!("{e:#}"))?;
         evidence::gather(&image, &from, &http, credentials).map_err(|e| relsig::io::error_chain(&e))
     };
     let decision = eval::evaluate(&policy, &image, &opts, &mut fetch);
@@ -416,7 +448,7 @@ fn lint_report(files: &PolicyFiles, registries_d: Option<&Path>) -> LintReport {
 
 fn print_diagnostics(report: &LintReport, to_stderr: bool) {
     for d in &report.diagnostics {
-        let line = format!("{}: {d}", if d.is_error() { "error" } else { "warning" });
+        let line = format!("{}: {d}", severity_word(d.severity));
         if to_stderr {
             errln!("relsig: {line}");
         } else {
@@ -454,18 +486,33 @@ fn count(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
 fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
+    let version = match (a.format, a.ignition_version) {
+        (Format::Butane, Some(_)) => anyhow::bail!(
+            "--ignition-version applies to --format machineconfig: Butane chooses the Ignition version itself"
+        ),
+        (_, Some(IgnitionArg::V2_2)) => IgnitionVersion::V2_2,
+        (_, Some(IgnitionArg::V3_2) | None) => IgnitionVersion::V3_2,
+    };
     let registries_d = registries_dir(a.registries_d.as_deref());
     if registries_d.is_none() {
         errln!(
-            "relsig: note: no {DEFAULT_REGISTRIES_D}: the {} installs policy.json only (--registries-d DIR adds a registries.d)",
+            "relsig: note: no registries.d directory: the {} installs no registries.d files (--registries-d DIR adds them)",
             match a.format {
                 Format::Machineconfig => "MachineConfig",
                 Format::Butane => "Butane config",
             }
         );
     }
-    let report = lint_report(&a.files, registries_d);
+    let report = lint_report(&a.files, registries_d.as_deref());
     print_diagnostics(&report, true);
     if report.errors > 0 {
         anyhow::bail!(
@@ -473,17 +520,34 @@ fn run_render(a: RenderArgs) -> anyhow::Result<Status> {
             count(report.errors, "error")
         );
     }
-    let role = match a.role {
-        RoleArg::Worker => Role::Worker,
-        RoleArg::Master => Role::Master,
-    };
-    let name = a.name.unwrap_or_else(|| role.default_name());
-    let files = render::trust_files(&a.files.policy, registries_d)?;
+    let name = a.name.unwrap_or_else(|| a.role.default_name());
+    let policy = Policy::load(&a.files.policy)?;
+    let trust = render::trust_files(
+        &a.files.policy,
+        &policy,
+        registries_d.as_deref(),
+        a.files.root.as_deref(),
+    )?;
+    for d in &trust.diagnostics {
+        errln!("relsig: {}: {d}", severity_word(d.severity));
+    }
     let yaml = match a.format {
-        Format::Machineconfig => render::machineconfig(&name, role, &files)?,
-        Format::Butane => render::butane(&name, role, &files)?,
+        Format::Machineconfig => render::machineconfig(&name, &a.role, version, &trust.files)?,
+        Format::Butane => render::butane(&name, &a.role, &trust.files)?,
     };
-    out!("{yaml}");
+    match &a.out {
+        Some(path) => {
+            relsig::io::write_file_atomically(path, yaml.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            outln!(
+                "wrote {} ({} file(s) for pool {})",
+                path.display(),
+                trust.files.len(),
+                a.role.as_str()
+            );
+        }
+        None => out!("{yaml}"),
+    }
     Ok(Status::Verified)
 }
 

@@ -3,15 +3,18 @@
 use super::report::{Batch, Entry, Progress, TextTo};
 use anyhow::{Context as _, bail};
 use clap::ArgAction;
+use relsig::config::registries_conf::RegistriesConf;
+use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
 use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
-use relsig::sources::stores::{self, DEFAULT_STORES, LayoutWriteError, Location, SignatureSource};
+use relsig::sources::stores::{self, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
-use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings};
+use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, Target};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -64,6 +67,13 @@ pub struct ImageArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
 
+    /// The registries.d directory that gives each image's lookaside when
+    /// no signature source is given [default:
+    /// ~/.config/containers/registries.d if it exists, else
+    /// /etc/containers/registries.d].
+    #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
+    pub registries_d: Option<PathBuf>,
+
     /// Trusted key file (binary, armored, keyring); repeatable. Replaces
     /// the built-in Red Hat keys (release key 2, beta key 2).
     #[arg(long = "keyring", value_name = "FILE")]
@@ -94,8 +104,10 @@ pub struct ImageArgs {
 pub struct SourceArgs {
     /// A signature store in the release mirror layout
     /// URL/sha256=<hex>/signature-N (http, https, file:// or a directory);
-    /// repeatable. Without any signature source, `verify` and `fetch` use
-    /// OpenShift's two release mirrors.
+    /// repeatable. Without any signature source, `verify` and `fetch`
+    /// read each image's from OpenShift's release mirrors (releases), the
+    /// lookaside registries.d names, or Red Hat's documented stores
+    /// (registry.redhat.io, registry.access.redhat.com).
     #[arg(long = "signature-store", value_name = "URL")]
     pub signature_stores: Vec<String>,
 
@@ -184,6 +196,24 @@ pub struct ConnectionArgs {
     #[arg(long = "ca-file", value_name = "FILE")]
     pub ca_files: Vec<PathBuf>,
 
+    /// The certs.d directory: DIR/HOST[:PORT]/*.crt are trusted CAs for
+    /// that host only [default: ~/.config/containers/certs.d,
+    /// /etc/containers/certs.d, /etc/docker/certs.d; the first with a
+    /// directory for the host].
+    #[arg(long = "certs-d", value_name = "DIR", env = "RELSIG_CERTS_D")]
+    pub certs_d: Option<PathBuf>,
+
+    /// The registries.conf whose mirrors, insecure and blocked registries
+    /// apply (with the *.conf drop-ins of FILE.d) [default:
+    /// ~/.config/containers/registries.conf if it exists, else
+    /// /etc/containers/registries.conf, and their registries.conf.d].
+    #[arg(
+        long = "registries-conf",
+        value_name = "FILE",
+        env = "RELSIG_REGISTRIES_CONF"
+    )]
+    pub registries_conf: Option<PathBuf>,
+
     /// Give up on a request after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     pub timeout: f64,
@@ -194,11 +224,20 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// The HTTP client and registry credentials these options describe.
-    pub fn client(&self) -> anyhow::Result<(HttpClient, Credentials)> {
+    /// registries.conf, as podman reads it.
+    pub fn registries_conf(&self) -> anyhow::Result<RegistriesConf> {
+        Ok(RegistriesConf::load(self.registries_conf.as_deref())?)
+    }
+
+    /// The HTTP client and registry credentials these options describe,
+    /// with the insecure registries of `conf`. Nothing is connected or
+    /// loaded yet (see [`HttpClient`]).
+    pub fn client(&self, conf: &RegistriesConf) -> anyhow::Result<(HttpClient, Credentials)> {
         let http = HttpClient::new(HttpOptions {
             tls_verify: self.tls_verify,
             ca_files: self.ca_files.clone(),
+            certs_d: certs_d::default_dirs(self.certs_d.as_deref()),
+            insecure_hosts: conf.insecure_hosts(),
             connect_timeout: Duration::from_secs_f64(self.timeout.min(10.0)),
             timeout: Duration::from_secs_f64(self.timeout),
             retries: self.retries,
@@ -289,9 +328,13 @@ const VERIFY_EXAMPLES: &str = "Examples:
       --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
       --signature-configmap signature-sha256-0da6316466d60a3a.json
 
-  # A Red Hat image, signatures from a lookaside store, JSON for a script:
-  relsig verify registry.redhat.io/ubi9/ubi:latest \\
-      --lookaside https://registry.redhat.io/containers/sigstore --output json
+  # A Red Hat image, JSON for a script: the signatures come from the
+  # lookaside registries.d names, else Red Hat's documented store:
+  relsig verify registry.redhat.io/ubi9/ubi:latest --output json
+
+  # Through the mirrors of a registries.conf, with a registries.d of one's own:
+  relsig verify registry.redhat.io/ubi9/ubi@sha256:… \\
+      --registries-conf mirrors.conf --registries-d ./registries.d
 
   # Many images in one run, 32 at a time (lines: IMAGE [IDENTITY]):
   relsig verify --from-file images.txt \\
@@ -375,19 +418,32 @@ fn prepare(
         .map_err(|e| e.in_keyring(&keyring))
         .context("--key-fingerprints")?;
 
-    let mut sources = args.sources.sources()?;
-    if sources.is_empty() {
-        for s in DEFAULT_STORES {
-            sources.push(SignatureSource::Mirror(Location::parse(s)?));
-        }
-    }
+    // The containers configuration is read only when it can matter:
+    // registries.d when no source is given, registries.conf when a
+    // registry is read.
+    let sources = args.sources.sources()?;
+    let registries_d = if sources.is_empty() {
+        RegistriesD::load_default(args.registries_d.as_deref())?
+    } else {
+        RegistriesD::default()
+    };
+    let registries_conf = if requests
+        .iter()
+        .any(|r| matches!(r.target, Target::Reference(_)))
+    {
+        args.connection.registries_conf()?
+    } else {
+        RegistriesConf::default()
+    };
 
-    let (http, credentials) = args.connection.client()?;
+    let (http, credentials) = args.connection.client(&registries_conf)?;
     let settings = Settings {
         keyring,
         accepted,
         at: args.at.unwrap_or_else(SystemTime::now),
         sources,
+        registries_d,
+        registries_conf,
         graph_url: args.graph_url.clone(),
         channel: args.channel.clone(),
         arch: args.arch,

@@ -3,7 +3,7 @@
 //! lists are errors), with every problem located by its JSON path so that
 //! `lint` can report them all at once.
 
-use super::{Diagnostic, member_path};
+use crate::config::{Diagnostic, member_path};
 use crate::image::reference::Reference;
 use crate::signature::identity::validate_remap_prefix;
 use crate::signature::payload::StrictValue;

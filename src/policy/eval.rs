@@ -4,7 +4,8 @@
 //! checks of [`crate::signature::check::check_signature`].
 
 use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
-use super::{member_path, resolve_key_path};
+use super::node_keys::{self, KeyFile};
+use crate::config::member_path;
 use crate::image::manifest::Manifest;
 use crate::image::reference::{Reference, ReferenceError};
 use crate::signature::SignatureOutcome;
@@ -401,13 +402,13 @@ fn signed_by(
             k.add_bytes("keyData", bytes).map(|()| k)
         }
         keys => {
-            let paths: Vec<_> = keys
+            let files: Vec<KeyFile> = keys
                 .paths()
                 .into_iter()
-                .map(|p| resolve_key_path(p, opts.root))
+                .map(|p| KeyFile::locate(p, opts.root))
                 .collect();
-            res.keys = paths.iter().map(|p| p.display().to_string()).collect();
-            Keyring::from_files(&paths)
+            res.keys = files.iter().map(KeyFile::shown).collect();
+            node_keys::keyring(&files)
         }
     };
     let keyring = match keyring {

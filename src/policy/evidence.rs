@@ -1,15 +1,17 @@
 //! What `signedBy` is judged on, gathered as containers/image gathers it:
-//! the manifest (from a file or the registry) and the signatures (from the
-//! sources given, else from the lookaside registries.d assigns to the
-//! image, else the built-in default lookaside).
+//! the manifest (from a file, or from the registry through
+//! registries.conf's mirrors) and the signatures (from the sources given,
+//! else from the lookaside registries.d assigns to where the manifest was
+//! fetched, else the built-in default lookaside).
 
 use super::eval::Evidence;
-use super::registries::{Lookaside, RegistriesD};
+use crate::config::registries_conf::{self, PullError, RegistriesConf};
+use crate::config::registries_d::{Lookaside, RegistriesD};
 use crate::image::manifest::{Manifest, ManifestError};
 use crate::image::reference::Reference;
 use crate::io::{FileError, MAX_MANIFEST_SIZE, read_bounded};
 use crate::sources::http::HttpClient;
-use crate::sources::registry::{Credentials, RegistryClient, RegistryError};
+use crate::sources::registry::{Credentials, RegistryClient};
 use crate::sources::stores::{Location, SignatureSource, StoreError};
 use std::path::Path;
 
@@ -22,6 +24,8 @@ pub struct EvidenceSources<'a> {
     /// lookaside for the image is read.
     pub signatures: &'a [SignatureSource],
     pub registries: &'a RegistriesD,
+    /// Mirrors the manifest is fetched through.
+    pub registries_conf: &'a RegistriesConf,
     /// The lookaside when registries.d names none (containers/image:
     /// `file:///var/lib/containers/sigstore`).
     pub default_lookaside: &'a str,
@@ -33,7 +37,7 @@ pub enum EvidenceError {
     #[error(transparent)]
     ManifestFile(#[from] FileError),
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(#[from] PullError),
     #[error("cannot compute the digest of the manifest of {image}")]
     Digest {
         image: String,
@@ -53,25 +57,33 @@ pub fn gather(
     http: &HttpClient,
     credentials: Credentials,
 ) -> Result<Evidence, EvidenceError> {
-    let manifest = Manifest::new(match from.manifest_file {
-        Some(path) => read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
+    let (bytes, fetched_from) = match from.manifest_file {
+        Some(path) => (
+            read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
+            image.clone(),
+        ),
         None => {
-            RegistryClient::new(http.clone(), credentials)
-                .get_manifest(image)?
-                .bytes
+            let client = RegistryClient::new(http.clone(), credentials);
+            let fetched = registries_conf::get_manifest(from.registries_conf, &client, image)?;
+            (fetched.manifest.bytes, fetched.from.reference)
         }
-    });
+    };
+    let manifest = Manifest::new(bytes);
     let digest = manifest.digest().map_err(|source| EvidenceError::Digest {
         image: image.to_string(),
         source,
     })?;
     let mut sources = from.signatures.to_vec();
+    // The lookaside layout names the image where it was fetched, as
+    // containers/image does; the sources given name it as given.
+    let mut located = image;
     if sources.is_empty() {
-        sources.push(lookaside_source(image, from)?);
+        sources.push(lookaside_source(&fetched_from, from)?);
+        located = &fetched_from;
     }
     let mut signatures = Vec::new();
     for source in &sources {
-        signatures.extend(source.signatures(http, Some(image), &digest)?);
+        signatures.extend(source.signatures(http, Some(located), &digest)?);
     }
     let searched: Vec<String> = sources.iter().map(ToString::to_string).collect();
     Ok(Evidence {

@@ -3,30 +3,11 @@
 //! registries.d file per registry pointing at Red Hat's signature stores,
 //! and the key file the policy names.
 
-use super::registries::{FileConfig, Namespace, Scopes};
+use super::node_keys::{REDHAT_KEY_FILE, REDHAT_KEY_NODE_PATH};
+use crate::config::registries_d::{FileConfig, Namespace, REDHAT_SIGSTORES, Scopes};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Where the policy expects Red Hat's keys on a node. RHCOS and RHEL ship
-/// this file (release key 2 and auxiliary key 3), so the MachineConfig
-/// does not install it.
-pub const REDHAT_KEY_NODE_PATH: &str = "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release";
-
-/// The RHEL 9 `RPM-GPG-KEY-redhat-release` (what RHCOS 4.14+ ships).
-const REDHAT_KEY_FILE: &[u8] = include_bytes!("../../keys/RPM-GPG-KEY-redhat-release.rhel9");
-
-/// Red Hat's registries and the signature stores Red Hat documents for them.
-pub const REDHAT_SIGSTORES: [(&str, &str); 2] = [
-    (
-        "registry.access.redhat.com",
-        "https://access.redhat.com/webassets/docker/content/sigstore",
-    ),
-    (
-        "registry.redhat.io",
-        "https://registry.redhat.io/containers/sigstore",
-    ),
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {

@@ -4,8 +4,9 @@
 //! risky.
 
 use super::config::{KNOWN_TRANSPORTS, KeyType, Keys, Policy, Requirement, Rule};
-use super::registries::{BUILTIN_DEFAULT_LOOKASIDE, RegistriesD};
-use super::{Diagnostic, Severity, member_path, resolve_key_path};
+use super::node_keys::{self, KeyFile, all_requirements};
+use crate::config::registries_d::{BUILTIN_DEFAULT_LOOKASIDE, RegistriesD};
+use crate::config::{Diagnostic, member_path};
 use crate::image::reference::{Reference, is_valid_domain};
 use crate::signature::openpgp::keyring::Keyring;
 use crate::status::Status;
@@ -62,21 +63,16 @@ pub fn lint(opts: &LintOptions<'_>) -> LintReport {
             }
         }
     }
-    out.sort_by_key(|d| d.severity != Severity::Error);
+    // Errors first, then warnings, then notes; file order within each.
+    out.sort_by_key(|d| d.severity);
     LintReport {
         errors: out.iter().filter(|d| d.is_error()).count(),
-        warnings: out.iter().filter(|d| !d.is_error()).count(),
+        warnings: out
+            .iter()
+            .filter(|d| d.severity == crate::config::Severity::Warning)
+            .count(),
         diagnostics: out,
     }
-}
-
-fn all_requirements(policy: &Policy) -> impl Iterator<Item = &Requirement> {
-    policy.default.iter().chain(
-        policy
-            .transports
-            .values()
-            .flat_map(|s| s.values().flatten()),
-    )
 }
 
 fn lint_policy(policy: &Policy, file: &str, opts: &LintOptions<'_>, out: &mut Vec<Diagnostic>) {
@@ -103,6 +99,12 @@ fn lint_policy(policy: &Policy, file: &str, opts: &LintOptions<'_>, out: &mut Ve
     }
     for req in all_requirements(policy) {
         lint_requirement(req, file, opts, out);
+    }
+    // Once per key file, not per requirement naming it.
+    for path in node_keys::key_paths(policy) {
+        if let Some(note) = KeyFile::locate(&path, opts.root).builtin_note() {
+            out.push(Diagnostic::note(file, None, note));
+        }
     }
     lint_insecure_default(policy, file, out);
 }
@@ -171,17 +173,10 @@ fn lint_requirement(
                         ),
                     );
                 }
-                let resolved = resolve_key_path(p, opts.root);
+                let key = KeyFile::locate(p, opts.root);
                 let mut k = Keyring::default();
-                match k.add_file(&resolved) {
-                    Ok(()) => lint_signing_capable(
-                        &k,
-                        &resolved.display().to_string(),
-                        file,
-                        at,
-                        opts.at,
-                        out,
-                    ),
+                match key.load_into(&mut k) {
+                    Ok(()) => lint_signing_capable(&k, &key.shown(), file, at, opts.at, out),
                     Err(e) => {
                         let hint = if opts.root.is_none() && p.starts_with('/') {
                             " (--root DIR reads it under a copy of the node's files)"

@@ -5,12 +5,19 @@
 //! Blocking reqwest over rustls with the `ring` provider, so `cargo build`
 //! needs no C toolchain beyond what Rust itself needs and no system TLS
 //! library. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
+//!
+//! Nothing is set up until the first request: a run that reads only local
+//! files (a ConfigMap, a directory) loads no CA certificates at all. Hosts
+//! with certs.d CAs ([`super::certs_d`]) or marked insecure get a client
+//! of their own, made at their first request.
 
 use crate::io::error_chain;
 use crate::io::{BoundedReadError, read_limited};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How the client connects; [`Default`] is what the CLI uses unless told
@@ -22,6 +29,12 @@ pub struct HttpOptions {
     /// Extra trusted CA certificates, PEM (`--ca-file`), added to the
     /// system's.
     pub ca_files: Vec<PathBuf>,
+    /// certs.d directories: CAs trusted for one host only, searched in
+    /// order ([`super::certs_d`]).
+    pub certs_d: Vec<PathBuf>,
+    /// Hosts (`host[:port]`) reached without verifying TLS, and over plain
+    /// http if they do not speak TLS (registries.conf `insecure = true`).
+    pub insecure_hosts: Vec<String>,
     /// Limit for establishing a connection.
     pub connect_timeout: Duration,
     /// Limit for a whole request, body included.
@@ -37,6 +50,8 @@ impl Default for HttpOptions {
         HttpOptions {
             tls_verify: true,
             ca_files: Vec::new(),
+            certs_d: Vec::new(),
+            insecure_hosts: Vec::new(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             retries: 3,
@@ -46,7 +61,7 @@ impl Default for HttpOptions {
 }
 
 /// A failed request. Every message is one line that starts with the URL.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpError {
     #[error("{url}: invalid URL: {detail}")]
     InvalidUrl { url: String, detail: String },
@@ -81,10 +96,10 @@ pub enum HttpError {
     TooLarge { url: String, max: u64 },
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
-    #[error("cannot use CA file {path}: {detail}")]
+    #[error("cannot use CA file {}: {detail}", path.display())]
     CaFile { path: PathBuf, detail: String },
-    #[error("cannot set up the HTTP client: {0}")]
-    Setup(String),
+    #[error("{url}: cannot set up the HTTP client: {detail}")]
+    Setup { url: String, detail: String },
 }
 
 impl HttpError {
@@ -124,47 +139,135 @@ impl Response {
 /// A shareable client (cheap to clone, safe to use from many threads).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: reqwest::blocking::Client,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     options: HttpOptions,
+    /// The `--ca-file` certificates, read when the client is made.
+    ca_certs: Vec<reqwest::Certificate>,
+    /// The client for hosts without settings of their own, made at the
+    /// first request (this is when the system's CAs are loaded).
+    shared: OnceLock<Result<reqwest::blocking::Client, HttpError>>,
+    /// `host[:port]` → its own client (certs.d CAs, insecure), or `None`
+    /// for the shared one.
+    per_host: Mutex<HashMap<String, Result<Option<reqwest::blocking::Client>, HttpError>>>,
 }
 
 /// Most redirect chains are one hop (registry blob → CDN); ten is plenty.
 const MAX_REDIRECTS: usize = 10;
 
 impl HttpClient {
+    /// Reads the `--ca-file`s (so that a bad one is reported at once);
+    /// everything else waits for the first request.
     pub fn new(options: HttpOptions) -> Result<HttpClient, HttpError> {
+        let mut ca_certs = Vec::new();
+        for path in &options.ca_files {
+            ca_certs.extend(read_pem_certs(path, crate::io::MAX_CA_FILE)?);
+        }
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                options,
+                ca_certs,
+                shared: OnceLock::new(),
+                per_host: Mutex::default(),
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.inner.options
+    }
+
+    /// Whether TLS certificates of `host` (`host[:port]`) are verified:
+    /// not with `--tls-verify=false` or for an insecure host.
+    pub fn verifies_tls(&self, host: &str) -> bool {
+        let o = &self.inner.options;
+        o.tls_verify && !o.insecure_hosts.iter().any(|h| h == host)
+    }
+
+    /// The client for `url`'s host, made at its first use.
+    fn client_for(&self, url: &reqwest::Url) -> Result<reqwest::blocking::Client, HttpError> {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        // A failure is remembered for the host (or for all hosts); each
+        // request reports it with its own URL.
+        let at_url = |e: &HttpError| match e {
+            HttpError::Setup { detail, .. } => HttpError::Setup {
+                url: url.to_string(),
+                detail: detail.clone(),
+            },
+            other => other.clone(),
+        };
+        let mut per_host = self.inner.per_host.lock().unwrap();
+        let own = per_host
+            .entry(host.clone())
+            .or_insert_with(|| self.host_client(&host));
+        match own {
+            Ok(Some(client)) => Ok(client.clone()),
+            Err(e) => Err(at_url(e)),
+            Ok(None) => {
+                drop(per_host);
+                match self
+                    .inner
+                    .shared
+                    .get_or_init(|| self.build(&[], self.inner.options.tls_verify))
+                {
+                    Ok(client) => Ok(client.clone()),
+                    Err(e) => Err(at_url(e)),
+                }
+            }
+        }
+    }
+
+    /// A client of its own for `host`, if its certs.d directory has CAs or
+    /// it is insecure.
+    fn host_client(&self, host: &str) -> Result<Option<reqwest::blocking::Client>, HttpError> {
+        let files = super::certs_d::ca_files(&self.inner.options.certs_d, host).map_err(|e| {
+            HttpError::Setup {
+                url: String::new(),
+                detail: format!("cannot read the certs.d directory for {host}: {e}"),
+            }
+        })?;
+        let mut certs = Vec::new();
+        for path in &files {
+            certs.extend(read_pem_certs(path, crate::io::MAX_CERTS_D_FILE)?);
+        }
+        let verify = self.verifies_tls(host);
+        if certs.is_empty() && verify == self.inner.options.tls_verify {
+            return Ok(None);
+        }
+        self.build(&certs, verify).map(Some)
+    }
+
+    fn build(
+        &self,
+        extra: &[reqwest::Certificate],
+        verify: bool,
+    ) -> Result<reqwest::blocking::Client, HttpError> {
         // Several clients may be built in one process; only the first
         // install can succeed and that is all that is needed.
         let _ = rustls::crypto::ring::default_provider().install_default();
-
+        let options = &self.inner.options;
         let mut builder = reqwest::blocking::Client::builder()
             .user_agent(concat!("relsig/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::custom(redirect_policy))
-            .tls_danger_accept_invalid_certs(!options.tls_verify);
-        for path in &options.ca_files {
-            let ca_error = |detail: String| HttpError::CaFile {
-                path: path.clone(),
-                detail,
-            };
-            let pem = crate::io::read_bounded(path, "CA file", crate::io::MAX_CA_FILE)
-                .map_err(|e| ca_error(e.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ca_error(format!("not a PEM certificate bundle: {e}")))?;
-            if certs.is_empty() {
-                return Err(ca_error("no PEM certificate in the file".into()));
-            }
+            .tls_danger_accept_invalid_certs(!verify);
+        let certs: Vec<reqwest::Certificate> =
+            self.inner.ca_certs.iter().chain(extra).cloned().collect();
+        if !certs.is_empty() {
             builder = builder.tls_certs_merge(certs);
         }
-        let client = builder
-            .build()
-            .map_err(|e| HttpError::Setup(error_chain(&e)))?;
-        Ok(HttpClient { client, options })
-    }
-
-    pub fn options(&self) -> &HttpOptions {
-        &self.options
+        builder.build().map_err(|e| HttpError::Setup {
+            url: String::new(),
+            detail: error_chain(&e),
+        })
     }
 
     /// GET `url`, reading at most `max` body bytes. 5xx answers and
@@ -190,10 +293,10 @@ impl HttpClient {
                 Ok(r) => r.status >= 500,
                 Err(e) => e.is_transient(),
             };
-            if !retry || attempt >= self.options.retries {
+            if !retry || attempt >= self.options().retries {
                 return result;
             }
-            std::thread::sleep(self.options.backoff * 2u32.saturating_pow(attempt));
+            std::thread::sleep(self.options().backoff * 2u32.saturating_pow(attempt));
             attempt += 1;
         }
     }
@@ -212,7 +315,7 @@ impl HttpClient {
         max: u64,
     ) -> Result<Response, HttpError> {
         let response = self
-            .client
+            .client_for(parsed)?
             .get(parsed.clone())
             .headers(headers.clone())
             .send()
@@ -262,7 +365,7 @@ impl HttpClient {
         if e.is_timeout() || detail.contains("timed out") {
             return HttpError::Timeout {
                 url,
-                after: self.options.timeout,
+                after: self.options().timeout,
             };
         }
         if e.is_redirect() {
@@ -285,7 +388,7 @@ impl HttpClient {
         if e.kind() == std::io::ErrorKind::TimedOut || detail.contains("timed out") {
             HttpError::Timeout {
                 url: url.to_string(),
-                after: self.options.timeout,
+                after: self.options().timeout,
             }
         } else {
             HttpError::Other {
@@ -319,6 +422,25 @@ fn tls_hint(detail: &str) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The certificates of a PEM file (a CA file or a certs.d `*.crt`).
+fn read_pem_certs(
+    path: &std::path::Path,
+    max: u64,
+) -> Result<Vec<reqwest::Certificate>, HttpError> {
+    let ca_error = |detail: String| HttpError::CaFile {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let pem =
+        crate::io::read_bounded(path, "CA file", max).map_err(|e| ca_error(error_chain(&e)))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| ca_error(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(ca_error("no PEM certificate in the file".into()));
+    }
+    Ok(certs)
 }
 
 fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {

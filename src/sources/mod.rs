@@ -1,9 +1,10 @@
 //! Where manifests and signatures come from: the one HTTP client
-//! ([`http`]), registries ([`registry`]), signature stores ([`stores`]:
+//! ([`http`], with per-host CAs from [`certs_d`]), registries ([`registry`]), signature stores ([`stores`]:
 //! the release mirror, lookasides, directories), ConfigMaps
 //! ([`configmap`]) and the OpenShift update graph ([`graph`]). Sources
 //! fetch bytes; nothing here decides whether a signature is good.
 
+pub mod certs_d;
 pub mod configmap;
 pub mod graph;
 pub mod http;

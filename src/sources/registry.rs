@@ -277,7 +277,7 @@ impl RegistryClient {
             Some(plain) => {
                 self.get_authorized(reference, &url_for(host, plain, &path), &headers)?
             }
-            None if self.http.options().tls_verify => {
+            None if self.http.verifies_tls(host) => {
                 self.get_authorized(reference, &url_for(host, false, &path), &headers)?
             }
             None => {

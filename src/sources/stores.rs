@@ -17,8 +17,8 @@ use reqwest::header::HeaderMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The release mirrors OpenShift itself reads, used when no source is
-/// given.
+/// The release mirrors OpenShift itself reads; `verify` uses them for
+/// OpenShift releases when no source is given.
 pub const DEFAULT_STORES: [&str; 2] = [
     "https://mirror.openshift.com/pub/openshift-v4/signatures/openshift/release",
     "https://mirror.openshift.com/pub/openshift-v4/signatures/openshift-release-dev/ocp-release",

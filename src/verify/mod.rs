@@ -4,6 +4,12 @@
 //! gathered from each source in order, every one is checked with
 //! [`crate::signature::check::check_signature`], and the image gets one verdict.
 //!
+//! The signature sources are those given; when none is, the containers
+//! configuration decides per image ([`crate::config::signature_sources`]),
+//! and an image no source applies to cannot be checked. Manifests are
+//! fetched through registries.conf's mirrors
+//! ([`crate::config::registries_conf`]); the image keeps its own name.
+//!
 //! An image is verified when one signature passes every check. It is not
 //! verified (exit 1) when signatures were found and all were rejected, when
 //! no source has any, or when the registry serves other content than the
@@ -18,6 +24,9 @@ mod request;
 pub use outcome::{ImageOutcome, ImageReason, SourceFailure, run_status};
 pub use request::{IdentityOverride, ImageRequest, RequestError, Target};
 
+use crate::config::registries_conf::{self, RegistriesConf};
+use crate::config::registries_d::RegistriesD;
+use crate::config::signature_sources::{self, NoSignatureSource};
 use crate::image::digest::Digest;
 use crate::image::manifest::{self, Manifest};
 use crate::image::reference::Reference;
@@ -44,9 +53,14 @@ pub struct Settings {
     pub accepted: Accepted,
     /// When key validity is judged.
     pub at: SystemTime,
-    /// Tried in order; the first source that yields a verified signature
-    /// ends the search.
+    /// The sources given, tried in order; the first source that yields a
+    /// verified signature ends the search. When empty, `registries_d`
+    /// and relsig's defaults choose each image's sources.
     pub sources: Vec<SignatureSource>,
+    /// registries.d: lookasides for images when no source is given.
+    pub registries_d: RegistriesD,
+    /// registries.conf: mirrors manifests are fetched through.
+    pub registries_conf: RegistriesConf,
     pub graph_url: String,
     /// `None`: `stable-<major>.<minor>` of each version.
     pub channel: Option<String>,
@@ -77,8 +91,15 @@ struct Resolved {
     /// With the digest computed when resolving, for the signatures.
     manifest: Option<Manifest<'static>>,
     expected: ExpectedIdentity,
-    /// Where the image lives or what it is called, for lookaside paths.
+    /// Where the image lives or what it is called, for the lookaside
+    /// paths of the sources given.
     location: Reference,
+    /// What the image is called (the identity given, else the image
+    /// named), for choosing sources when none is given.
+    name: Reference,
+    /// Where the manifest was fetched from (a mirror, or the image's own
+    /// registry); `None` when no registry was read.
+    fetched_from: Option<Reference>,
 }
 
 impl Checker {
@@ -177,25 +198,53 @@ impl Checker {
             Some(manifest) => Image::Manifest(manifest),
             None => Image::Digest(&resolved.digest),
         };
-        for source in &self.settings.sources {
-            let signatures =
-                match source.signatures(&self.http, Some(&resolved.location), &resolved.digest) {
-                    Ok(s) => s,
+        let configured;
+        let sources: Vec<(&SignatureSource, &Reference, String)> =
+            if self.settings.sources.is_empty() {
+                configured = match signature_sources::for_image(
+                    &self.settings.registries_d,
+                    resolved.fetched_from.as_ref(),
+                    &resolved.name,
+                ) {
+                    Ok(c) => c,
                     Err(e) => {
-                        log::debug!("{}: {source} could not be read: {e}", request.input);
-                        out.errors.push(SourceFailure {
-                            source: source.to_string(),
-                            message: e.to_string(),
-                        });
-                        continue;
+                        let reason = match e {
+                            NoSignatureSource::None { .. } => ImageReason::NoSignatureSource,
+                            NoSignatureSource::BadLookaside { .. } => ImageReason::SourceError,
+                        };
+                        return out.finish(Status::CouldNotCheck, reason, e.to_string());
                     }
                 };
+                configured
+                    .iter()
+                    .map(|c| (&c.source, &c.reference, c.to_string()))
+                    .collect()
+            } else {
+                self.settings
+                    .sources
+                    .iter()
+                    .map(|s| (s, &resolved.location, s.to_string()))
+                    .collect()
+            };
+        for (source, reference, shown) in sources {
+            let signatures = match source.signatures(&self.http, Some(reference), &resolved.digest)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    log::debug!("{}: {shown} could not be read: {e}", request.input);
+                    out.errors.push(SourceFailure {
+                        source: shown,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
             log::debug!(
-                "{}: {source}: {} signature(s)",
+                "{}: {shown}: {} signature(s)",
                 request.input,
                 signatures.len()
             );
-            out.sources.push(source.to_string());
+            out.sources.push(shown);
             for sig in signatures {
                 let report = check_signature(&sig.bytes, image, &checks);
                 log::debug!(
@@ -236,12 +285,14 @@ impl Checker {
         let overridden = request.identity.as_ref().map(IdentityOverride::expected);
         match &request.target {
             Target::Reference(r) => {
-                let m = self
-                    .registry
-                    .get_manifest(r)
-                    .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
-                let url = m.url;
-                let manifest = Manifest::new(m.bytes);
+                let fetched = registries_conf::get_manifest(
+                    &self.settings.registries_conf,
+                    &self.registry,
+                    r,
+                )
+                .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
+                let url = fetched.manifest.url;
+                let manifest = Manifest::new(fetched.manifest.bytes);
                 let invalid = |e: manifest::ManifestError| {
                     (
                         ImageReason::Rejected(Reason::InvalidManifest),
@@ -265,14 +316,15 @@ impl Checker {
                     }
                     None => manifest.digest().map_err(invalid)?,
                 };
-                let expected = overridden
-                    .map(|(e, _)| e)
-                    .unwrap_or_else(|| ExpectedIdentity::RepoDigestOrExact(r.clone()));
+                let (expected, name) = overridden
+                    .unwrap_or_else(|| (ExpectedIdentity::RepoDigestOrExact(r.clone()), r.clone()));
                 Ok(Resolved {
                     digest,
                     manifest: Some(manifest),
                     expected,
                     location: r.clone(),
+                    name,
+                    fetched_from: Some(fetched.from.reference),
                 })
             }
             Target::Version(version) => {
@@ -289,7 +341,9 @@ impl Checker {
                     digest,
                     manifest: None,
                     expected,
+                    name: location.clone(),
                     location,
+                    fetched_from: None,
                 })
             }
             Target::Digest(digest, identity) => {
@@ -298,7 +352,9 @@ impl Checker {
                     digest: digest.clone(),
                     manifest: None,
                     expected,
+                    name: location.clone(),
                     location,
+                    fetched_from: None,
                 })
             }
         }

@@ -14,6 +14,8 @@ pub enum ImageReason {
     Ok,
     /// No source has a signature for the digest.
     NoSignatures,
+    /// No signature source was given and none applies to the image.
+    NoSignatureSource,
     /// The registry served a manifest whose digest is not the pinned one.
     DigestMismatch,
     /// Every signature was rejected; the reason of the one that got
@@ -30,6 +32,7 @@ impl ImageReason {
         match self {
             ImageReason::Ok => "ok",
             ImageReason::NoSignatures => "no-signatures",
+            ImageReason::NoSignatureSource => "no-signature-source",
             ImageReason::DigestMismatch => "digest-mismatch",
             ImageReason::Rejected(r) => r.as_str(),
             ImageReason::RegistryError => "registry-error",

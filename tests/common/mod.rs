@@ -125,6 +125,16 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry; with `htpasswd`, it requires that user.
     pub fn start(htpasswd: Option<(&str, &str)>) -> Registry {
+        Registry::start_with(htpasswd, None)
+    }
+
+    /// Starts a registry serving HTTPS with this certificate and key (PEM
+    /// files) instead of plain HTTP.
+    pub fn start_tls(cert: &Path, key: &Path) -> Registry {
+        Registry::start_with(None, Some((cert, key)))
+    }
+
+    fn start_with(htpasswd: Option<(&str, &str)>, tls: Option<(&Path, &Path)>) -> Registry {
         require_tool("/usr/bin/docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -133,6 +143,14 @@ impl Registry {
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
+        // Under `http:`, so before any top-level section.
+        if let Some((cert, key)) = tls {
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+        }
         if let Some((user, password)) = htpasswd {
             let hash = bcrypt::hash(password, 5).unwrap();
             let file = dir.path().join("htpasswd");
@@ -311,17 +329,24 @@ pub fn relsig_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
 /// The relsig binary in an environment that shares nothing with the
 /// machine: `home` as `$HOME`, no auth files or proxies, and the node
 /// defaults relsig would read (`/etc/containers/policy.json`,
-/// `/etc/containers/registries.d`, the lookaside
+/// `/etc/containers/registries.d`, `/etc/containers/registries.conf` and
+/// its drop-ins, the certs.d directories, the lookaside
 /// `/var/lib/containers/sigstore`) moved to empty places under `home`,
 /// so that what skopeo or podman left on this machine changes nothing.
 pub fn relsig_command(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_relsig"));
     let registries_d = home.join("registries.d");
     std::fs::create_dir_all(&registries_d).unwrap();
+    let registries_conf = home.join("registries.conf");
+    std::fs::write(&registries_conf, "").unwrap();
+    let certs_d = home.join("certs.d");
+    std::fs::create_dir_all(&certs_d).unwrap();
     cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("RELSIG_POLICY", home.join("policy.json"))
         .env("RELSIG_REGISTRIES_D", &registries_d)
+        .env("RELSIG_REGISTRIES_CONF", &registries_conf)
+        .env("RELSIG_CERTS_D", &certs_d)
         .env(
             "RELSIG_DEFAULT_LOOKASIDE",
             format!("file://{}", home.join("sigstore").display()),

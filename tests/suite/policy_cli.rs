@@ -470,7 +470,16 @@ fn inputs(policy: &Path, registries_d: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
-fn check_machineconfig(policy: &Path, registries_d: &Path, root: &Path, exact_paths: bool) {
+/// Checks the rendered MachineConfig installs policy.json, the
+/// registries.d files and then `keys` (node path, local file), byte for
+/// byte, each entry shaped like the reference's.
+fn check_machineconfig(
+    policy: &Path,
+    registries_d: &Path,
+    root: &Path,
+    keys: &[(&str, &Path)],
+    exact_paths: bool,
+) {
     let yaml = render("machineconfig", policy, registries_d, root);
     let ours: Value = serde_yaml_ng::from_str(&yaml).unwrap();
     let reference = reference("machineconfig-example.yaml");
@@ -489,7 +498,8 @@ fn check_machineconfig(policy: &Path, registries_d: &Path, root: &Path, exact_pa
     };
     assert_shape(&strip(&ours), &strip(&reference), "", &[]);
 
-    let expected = inputs(policy, registries_d);
+    let mut expected = inputs(policy, registries_d);
+    expected.extend(keys.iter().map(|(n, p)| (n.to_string(), p.to_path_buf())));
     assert_eq!(files.len(), expected.len());
     for (file, (node_path, local)) in files.iter().zip(&expected) {
         // Each entry has the reference entry's shape (its path placeholder
@@ -528,18 +538,32 @@ fn machineconfig_from_the_policy_examples_round_trips() {
     let isv = root.path().join("etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-isv");
     std::fs::copy(
         fixtures().join("redhat-keys/redhat-release-key-2_FD431D51_sha256-selfsig.gpg"),
-        isv,
+        &isv,
     )
     .unwrap();
     let examples = fixtures().join("policy-examples");
-    check_machineconfig(&examples.join("policy.json"), &examples, root.path(), false);
+    // The ISV key is not a file RHCOS ships: it is installed. The release
+    // key is (RHCOS ships it), so it is not.
+    check_machineconfig(
+        &examples.join("policy.json"),
+        &examples,
+        root.path(),
+        &[("/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-isv", &isv)],
+        false,
+    );
 }
 
 #[test]
 fn machineconfig_from_init_has_the_reference_files() {
     let dir = init();
     let d = dir.path();
-    check_machineconfig(&d.join("policy.json"), &d.join("registries.d"), d, true);
+    check_machineconfig(
+        &d.join("policy.json"),
+        &d.join("registries.d"),
+        d,
+        &[],
+        true,
+    );
 }
 
 #[test]

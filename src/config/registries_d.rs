@@ -2,6 +2,11 @@
 //! image. Every `*.yaml` file of the directory is merged (other names are
 //! ignored; a scope defined in two files is an error), and the most
 //! specific `docker` scope with a lookaside wins over `default-docker`.
+//!
+//! Which directory: the one given, else
+//! `$HOME/.config/containers/registries.d` if it exists, else
+//! `/etc/containers/registries.d` (one directory, never both, as
+//! containers-registries.d(5) says).
 
 use super::{Diagnostic, member_path};
 use crate::image::reference::Reference;
@@ -14,6 +19,38 @@ use std::path::{Path, PathBuf};
 /// Where containers/image reads signatures when registries.d configures
 /// nothing for an image (as root, which CRI-O on a node is).
 pub const BUILTIN_DEFAULT_LOOKASIDE: &str = "file:///var/lib/containers/sigstore";
+
+/// The system-wide registries.d directory.
+pub const SYSTEM_REGISTRIES_D: &str = "/etc/containers/registries.d";
+
+/// A user's registries.d, under `$HOME`; used instead of the system one
+/// when it exists.
+pub const USER_REGISTRIES_D: &str = ".config/containers/registries.d";
+
+/// Red Hat's registries and the signature stores Red Hat documents for
+/// them (what RHEL's `/etc/containers/registries.d/*.yaml` configure).
+pub const REDHAT_SIGSTORES: [(&str, &str); 2] = [
+    (
+        "registry.access.redhat.com",
+        "https://access.redhat.com/webassets/docker/content/sigstore",
+    ),
+    (
+        "registry.redhat.io",
+        "https://registry.redhat.io/containers/sigstore",
+    ),
+];
+
+/// The registries.d directory podman would read: `explicit` when given,
+/// else the user's if it exists, else the system one.
+pub fn default_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    match super::home_dir().map(|h| h.join(USER_REGISTRIES_D)) {
+        Some(user) if user.is_dir() => user,
+        _ => PathBuf::from(SYSTEM_REGISTRIES_D),
+    }
+}
 
 /// One scope's settings. Unknown fields are kept so that `lint` can point
 /// at them: containers/image ignores them silently.
@@ -123,6 +160,8 @@ pub struct Entry {
 /// The merged configuration of a registries.d directory.
 #[derive(Debug, Clone, Default)]
 pub struct RegistriesD {
+    /// The directory read (none for an empty configuration).
+    pub dir: Option<PathBuf>,
     /// The `*.yaml` files merged, sorted by name.
     pub files: Vec<PathBuf>,
     pub default_docker: Option<Entry>,
@@ -174,6 +213,17 @@ impl RegistriesD {
             Some(d) => Err(RegistriesError(d)),
             None => Ok(config),
         }
+    }
+
+    /// Loads the directory podman would read ([`default_dir`]); a
+    /// default directory that does not exist counts as empty, as in
+    /// containers/image, while a missing `explicit` one is an error.
+    pub fn load_default(explicit: Option<&Path>) -> Result<RegistriesD, RegistriesError> {
+        let dir = default_dir(explicit);
+        if explicit.is_none() && !dir.is_dir() {
+            return Ok(RegistriesD::default());
+        }
+        RegistriesD::load(&dir)
     }
 
     /// Loads `dir`, returning every problem: those containers/image
@@ -281,7 +331,10 @@ pub(crate) fn sorted_names(dir: &Path) -> std::io::Result<Vec<String>> {
 }
 
 fn read(dir: &Path) -> (RegistriesD, Vec<Diagnostic>, Vec<Diagnostic>) {
-    let mut config = RegistriesD::default();
+    let mut config = RegistriesD {
+        dir: Some(dir.to_path_buf()),
+        ..RegistriesD::default()
+    };
     let mut fatal = Vec::new();
     let mut lint = Vec::new();
     let shown = dir.display().to_string();
