@@ -17,6 +17,7 @@ mod suite {
     mod expected_tsv;
     mod generated_keys;
     mod hermetic;
+    mod hostile_server;
     mod policy_cli;
     mod policy_eval;
     mod policy_registry;

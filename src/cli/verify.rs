@@ -10,7 +10,7 @@ use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, DEFAULT_STORES, Location, SignatureSource};
 use relsig::status::Status;
-use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, run_status};
+use relsig::verify::{Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Settings};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -33,6 +33,8 @@ pub struct ImageArgs {
     /// Read more images from FILE (`-` for stdin), one per line: `IMAGE` or
     /// `IMAGE IDENTITY`, where IMAGE may also be a bare sha256:… digest and
     /// IDENTITY is an exact identity for that line. `#` starts a comment.
+    /// Read as the run goes, so the list may be of any length; a FILE is
+    /// checked whole for errors first.
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
 
@@ -84,6 +86,19 @@ pub struct ImageArgs {
     /// of now.
     #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     pub at: Option<SystemTime>,
+
+    /// Give up on an image after this many seconds, whatever is left to
+    /// fetch for it (manifest, token, update graph, signatures, retries);
+    /// it is then reported as could not be checked (reason `timeout`).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = relsig::io::DEFAULT_IMAGE_TIMEOUT.as_secs_f64())]
+    pub image_timeout: f64,
+
+    /// Give up on the whole run after this many seconds: images not
+    /// finished by then are reported as could not be checked (reason
+    /// `timeout`) [default: no limit].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub run_timeout: Option<f64>,
 }
 
 /// Where signatures are read from; shared by `verify`, `fetch` and
@@ -161,11 +176,14 @@ pub struct ConnectionArgs {
     #[arg(long = "ca-file", value_name = "FILE")]
     pub ca_files: Vec<PathBuf>,
 
-    /// Give up on a request after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    /// Give up on one request after this many seconds: connection,
+    /// headers and body together.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = relsig::io::DEFAULT_REQUEST_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
 
-    /// Retries of a request answered with 5xx or a dropped connection.
+    /// Retries of a request answered with 5xx or a dropped connection,
+    /// after 0.25 s, 0.5 s, 1 s, … (at most 5 s) apart.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
 }
@@ -288,11 +306,11 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The images to check, read as the run goes.
+type Requests = Box<dyn Iterator<Item = anyhow::Result<ImageRequest>> + Send>;
+
 /// The checker and the images, from the arguments.
-fn prepare(
-    args: &ImageArgs,
-    keep_signatures: bool,
-) -> anyhow::Result<(Checker, Vec<ImageRequest>)> {
+fn prepare(args: &ImageArgs, keep_signatures: bool) -> anyhow::Result<(Checker, Requests)> {
     let identity = match (&args.identity, &args.identity_repository) {
         (Some(r), _) => Some(IdentityOverride::Exact(
             Reference::parse(r).context("--identity")?,
@@ -303,18 +321,24 @@ fn prepare(
         }
         (None, None) => None,
     };
-    let mut requests = Vec::new();
+    let mut listed = Vec::new();
     if let Some(d) = &args.digest {
         relsig::image::digest::Digest::parse(d).context("--digest")?;
-        requests.push(ImageRequest::parse(d, identity.clone())?);
+        listed.push(ImageRequest::parse(d, identity.clone())?);
     }
     for image in &args.images {
-        requests.push(ImageRequest::parse(image, identity.clone())?);
+        listed.push(ImageRequest::parse(image, identity.clone())?);
     }
-    if let Some(path) = &args.from_file {
-        requests.extend(read_image_list(path, identity.as_ref())?);
-    }
-    if requests.is_empty() {
+    let from_file = match &args.from_file {
+        Some(path) => Some(image_list(path, identity.as_ref())?),
+        None => None,
+    };
+    let requests: Requests = match from_file {
+        Some(list) => Box::new(listed.into_iter().map(Ok).chain(list)),
+        None => Box::new(listed.into_iter().map(Ok)),
+    };
+    let mut requests = requests.peekable();
+    if requests.peek().is_none() {
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
 
@@ -346,98 +370,134 @@ fn prepare(
         arch: args.arch,
         jobs: args.jobs.into(),
         keep_signatures,
+        image_timeout: Some(Duration::from_secs_f64(args.image_timeout)),
+        run_timeout: args.run_timeout.map(Duration::from_secs_f64),
     };
-    Ok((Checker::new(settings, http, credentials), requests))
+    Ok((
+        Checker::new(settings, http, credentials),
+        Box::new(requests),
+    ))
 }
 
-/// Lines `IMAGE [IDENTITY]`; blank lines and `#` comments skipped.
-fn read_image_list(
-    path: &Path,
-    identity: Option<&IdentityOverride>,
-) -> anyhow::Result<Vec<ImageRequest>> {
-    let bytes = if path == Path::new("-") {
-        match relsig::io::read_limited(std::io::stdin(), relsig::io::MAX_IMAGE_LIST) {
-            Ok(b) => b,
-            Err(relsig::io::BoundedReadError::TooLarge) => {
-                bail!(
-                    "image list on stdin is larger than {} bytes",
-                    relsig::io::MAX_IMAGE_LIST
-                )
-            }
-            Err(relsig::io::BoundedReadError::Io(e)) => {
-                bail!("cannot read the image list from stdin: {e}")
-            }
-        }
-    } else {
-        relsig::io::read_bounded(path, "image list", relsig::io::MAX_IMAGE_LIST)?
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("image list {} is not UTF-8 text", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("{}:{}", path.display(), i + 1);
-        let mut fields = line.split_whitespace();
-        let image = fields.next().unwrap_or_default();
-        let line_identity = match fields.next() {
-            Some(id) => Some(IdentityOverride::Exact(
-                Reference::parse(id).with_context(at)?,
-            )),
-            None => identity.cloned(),
-        };
-        if fields.next().is_some() {
-            bail!("{}: expected `IMAGE [IDENTITY]`, found more fields", at());
-        }
-        out.push(ImageRequest::parse(image, line_identity).with_context(at)?);
+/// The images of `--from-file`, read line by line as the run goes. A file
+/// is read through once first, so that an error in it stops the run
+/// before anything is checked; stdin cannot be, and an error there ends
+/// the run where it is found.
+fn image_list(path: &Path, identity: Option<&IdentityOverride>) -> anyhow::Result<Requests> {
+    if path == Path::new("-") {
+        let stdin = std::io::BufReader::new(std::io::stdin());
+        let list = ImageList::new(stdin, "stdin".into(), identity.cloned());
+        return Ok(Box::new(list.map(|r| r.map_err(anyhow::Error::from))));
     }
-    Ok(out)
+    let open = || -> anyhow::Result<ImageList<std::io::BufReader<std::fs::File>>> {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read the image list {}", path.display()))?;
+        Ok(ImageList::new(
+            std::io::BufReader::new(file),
+            path.display().to_string(),
+            identity.cloned(),
+        ))
+    };
+    for request in open()? {
+        request?;
+    }
+    Ok(Box::new(open()?.map(|r| r.map_err(anyhow::Error::from))))
 }
 
 pub fn run_verify(args: VerifyArgs) -> anyhow::Result<Status> {
     let (checker, requests) = prepare(&args.images, false)?;
-    let outcomes = checker.check_all(&requests);
-    let status = run_status(&outcomes);
-    match args.output {
-        super::Output::Json => {
-            let doc = JsonReport {
-                status,
-                verified: status == Status::Verified,
-                exit_code: status.exit_code(),
-                images: &outcomes,
-            };
-            outln!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        super::Output::Text => {
-            for o in &outcomes {
-                print_outcome(o, args.verbose);
-            }
-        }
-    }
-    Ok(status)
+    let mut printer = Printer::start(args.output, args.verbose);
+    let run = checker.check_each(requests, |o| {
+        printer.image(&o);
+        Ok(())
+    });
+    finish(printer, run)
 }
 
-/// The JSON document of `relsig verify --output json`.
-#[derive(serde::Serialize)]
-struct JsonReport<'a> {
+/// Ends the output; an error that stopped the run mid-way (an unreadable
+/// line on stdin) makes it a run that could not be checked.
+fn finish(printer: Printer, run: anyhow::Result<()>) -> anyhow::Result<Status> {
+    let status = printer.finish(run.is_err());
+    run.map(|()| status)
+}
+
+/// Prints each image's outcome as it arrives and keeps only the run's
+/// status: the one place that turns outcomes into output, whatever the
+/// format.
+struct Printer {
+    output: super::Output,
+    verbose: bool,
+    /// The run's status so far ([`Status::combine`] of every image).
     status: Status,
-    verified: bool,
-    exit_code: u8,
-    images: &'a [ImageOutcome],
+    images: usize,
+}
+
+impl Printer {
+    fn start(output: super::Output, verbose: bool) -> Printer {
+        if output == super::Output::Json {
+            // The run's status is known only at the end, so it follows
+            // the images in the document.
+            out!("{{\n  \"images\": [");
+        }
+        Printer {
+            output,
+            verbose,
+            status: Status::Verified,
+            images: 0,
+        }
+    }
+
+    fn image(&mut self, o: &ImageOutcome) {
+        self.status = Status::combine([self.status, o.status]);
+        match self.output {
+            super::Output::Json => {
+                let json = serde_json::to_string_pretty(o).expect("plain data serialises");
+                let indented = json.replace('\n', "\n    ");
+                let comma = if self.images == 0 { "" } else { "," };
+                out!("{comma}\n    {indented}");
+            }
+            super::Output::Text => print_outcome(o, self.verbose),
+        }
+        self.images += 1;
+    }
+
+    /// Ends the output and returns the run's status; `cut_short`: the run
+    /// stopped before every image was checked.
+    fn finish(self, cut_short: bool) -> Status {
+        let status = if cut_short {
+            Status::combine([self.status, Status::CouldNotCheck])
+        } else {
+            self.status
+        };
+        if self.output == super::Output::Json {
+            out!(
+                "\n  ],\n  \"status\": {},\n  \"verified\": {},\n  \"exit_code\": {}\n}}\n",
+                serde_json::to_string(&status).expect("plain data serialises"),
+                status == Status::Verified,
+                status.exit_code()
+            );
+        }
+        status
+    }
 }
 
 fn print_outcome(o: &ImageOutcome, verbose: bool) {
     match (o.status, &o.accepted) {
-        (Status::Verified, Some(a)) => outln!(
-            "verified {} digest {} identity {} key {} ({})",
-            o.image,
-            o.digest.as_ref().map_or("?".to_string(), |d| d.to_string()),
-            a.report.signed_identity.as_deref().unwrap_or("?"),
-            a.report.key_fingerprint.as_deref().unwrap_or("?"),
-            a.source
-        ),
+        (Status::Verified, Some(a)) => {
+            outln!(
+                "verified {} digest {} identity {} key {} ({})",
+                o.image,
+                o.digest.as_ref().map_or("?".to_string(), |d| d.to_string()),
+                a.report.signed_identity.as_deref().unwrap_or("?"),
+                a.report.key_fingerprint.as_deref().unwrap_or("?"),
+                a.source
+            );
+            // A source that failed does not undo the verification, but
+            // is worth knowing about.
+            for e in &o.errors {
+                errln!("relsig: warning: {}: {}", o.image, e.message);
+            }
+        }
         (Status::CouldNotCheck, _) => {
             outln!("NOT verified {}: could not check: {}", o.image, o.message)
         }
@@ -475,20 +535,22 @@ fn print_outcome(o: &ImageOutcome, verbose: bool) {
 
 pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
     let (checker, requests) = prepare(&args.images, true)?;
-    let outcomes = checker.check_all(&requests);
+    let mut printer = Printer::start(super::Output::Text, args.verbose);
     let mut configmap = SignatureConfigMap::default();
-    for o in &outcomes {
+    // The digests written to the ConfigMap: one names it after itself.
+    let mut first_digest: Option<String> = None;
+    let mut several = false;
+    let run = checker.check_each(requests, |o| {
+        printer.image(&o);
         let Some(digest) = o.digest.as_ref().filter(|_| o.verified) else {
-            print_outcome(o, args.verbose);
             outln!("  nothing written for {}", o.image);
-            continue;
+            return Ok(());
         };
         let signatures: Vec<&[u8]> = o
             .verified_signatures
             .iter()
             .map(|s| s.bytes.as_slice())
             .collect();
-        print_outcome(o, args.verbose);
         if let Some(dir) = &args.to_dir {
             let written = stores::write_mirror_layout(dir, digest, &signatures)
                 .with_context(|| format!("cannot write signatures under {}", dir.display()))?;
@@ -499,21 +561,23 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
             for s in &signatures {
                 configmap.add(digest, s.to_vec());
             }
+            let key = digest_key(digest);
+            match &first_digest {
+                None => first_digest = Some(key),
+                Some(first) => several |= *first != key,
+            }
         }
-    }
+        Ok(())
+    });
+    let status = finish(printer, run)?;
     if let Some(path) = &args.to_configmap {
         if configmap.is_empty() {
             outln!("no verified signatures: {} not written", path.display());
         } else {
             // One release: named like `oc adm release mirror` names it;
             // several: like oc-mirror.
-            let digests: std::collections::BTreeSet<String> = outcomes
-                .iter()
-                .filter(|o| o.verified)
-                .filter_map(|o| o.digest.as_ref().map(digest_key))
-                .collect();
-            configmap.name = match digests.iter().next() {
-                Some(d) if digests.len() == 1 => d.clone(),
+            configmap.name = match first_digest {
+                Some(d) if !several => d,
                 _ => "mirrored-release-signatures".to_string(),
             };
             let format = match args.format {
@@ -530,5 +594,5 @@ pub fn run_fetch(args: FetchArgs) -> anyhow::Result<Status> {
             );
         }
     }
-    Ok(run_status(&outcomes))
+    Ok(status)
 }
