@@ -5,14 +5,19 @@
 //! where a stream is documented; YAML and JSON are refused when nested
 //! deeper than [`MAX_NESTING`], before any parser sees them; outputs are
 //! written atomically, so a reader never sees half a file, and a failed
-//! write leaves neither a changed file nor a temporary one behind.
+//! write leaves neither a changed file nor a temporary one behind. The
+//! time limits of network reads and the counts that bound memory per run
+//! are here too, so that README's "Limits" table has one source.
 
 mod nesting;
 
 pub use nesting::{TooDeep, check_nesting};
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// A signature file or store entry (Red Hat's are under 1 KiB).
 pub const MAX_SIGNATURE_SIZE: u64 = 4 * 1024 * 1024;
@@ -24,8 +29,12 @@ pub const MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 pub const MAX_SIGNATURES: usize = 64;
 /// An OpenPGP key file or keyring.
 pub const MAX_KEY_FILE: u64 = 16 * 1024 * 1024;
-/// A signature ConfigMap (JSON or YAML).
+/// A signature ConfigMap in JSON (parsed as it is read, never held
+/// whole).
 pub const MAX_CONFIGMAP_SIZE: u64 = 64 * 1024 * 1024;
+/// A signature ConfigMap in YAML, whose parser holds the whole document
+/// and a node for every value (a Kubernetes ConfigMap holds at most 1 MiB).
+pub const MAX_CONFIGMAP_YAML_SIZE: u64 = 4 * 1024 * 1024;
 /// An update graph of the Cincinnati API.
 pub const MAX_GRAPH_SIZE: u64 = 64 * 1024 * 1024;
 /// A registry token endpoint's answer.
@@ -46,8 +55,6 @@ pub const MAX_CERTS_D_FILE: u64 = 1024 * 1024;
 pub const MAX_CERTS_D_FILES: usize = 64;
 /// A file embedded in a rendered MachineConfig.
 pub const MAX_RENDERED_FILE: u64 = 512 * 1024;
-/// An image list (`verify --from-file`).
-pub const MAX_IMAGE_LIST: u64 = 64 * 1024 * 1024;
 /// Nesting of a YAML or JSON document (flow brackets and block levels),
 /// as skopeo (go-yaml, encoding/json) allows: YAML parsers spend time
 /// quadratic in the depth of flow nesting, so deeper documents are
@@ -56,6 +63,158 @@ pub const MAX_NESTING: usize = 10_000;
 /// JWS signatures embedded in one Docker schema-1 manifest (registries
 /// add one).
 pub const MAX_JWS_SIGNATURES: usize = 64;
+/// One line of an image list (`verify --from-file`). The list itself is
+/// read line by line and may be of any length.
+pub const MAX_IMAGE_LIST_LINE: u64 = 8 * 1024;
+/// Releases kept from one update graph (OpenShift's channels have a few
+/// hundred); the rest of the document is read past, never kept.
+pub const MAX_GRAPH_RELEASES: usize = 20_000;
+/// Any string in an update graph (real ones are under 1 KiB); the
+/// parser holds one string at a time, never more than this.
+pub const MAX_GRAPH_STRING: usize = 64 * 1024;
+/// Signatures kept from one ConfigMap file (a Kubernetes ConfigMap holds
+/// at most 1 MiB, about 1,500 signatures).
+pub const MAX_CONFIGMAP_SIGNATURES: usize = 50_000;
+
+/// `--timeout`: one HTTP request, connection, headers and body together.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// `--image-timeout`: everything fetched for one image (manifest, token,
+/// update graph, every signature, retries).
+pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The wait before the first retry of a request; doubled for each
+/// further one, up to [`MAX_RETRY_BACKOFF`].
+pub const FIRST_RETRY_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait between two attempts of a request.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(5);
+/// Checked images whose outcomes may wait, per job, for an earlier,
+/// slower image so that outcomes are reported in input order.
+pub const OUTCOMES_WAITING_PER_JOB: usize = 4;
+
+/// Reads that grow past this many bytes inside a [`large_read_scope`]
+/// need one of the [`LARGE_READS_AT_ONCE`] slots.
+pub const SMALL_READ: usize = 256 * 1024;
+/// Threads that may hold reads larger than [`SMALL_READ`] (signature and
+/// manifest bodies, files) at once, process-wide, so that the memory of
+/// hostile answers does not grow with the number of jobs. Real signatures
+/// and manifests are far smaller and never wait.
+pub const LARGE_READS_AT_ONCE: usize = 2;
+/// Signatures checked at once, process-wide: a check may hold a
+/// decompressed payload of up to [`MAX_PAYLOAD_SIZE`] twice, and checks
+/// are work for the processor, which more at once would not speed up
+/// much.
+pub const SIGNATURE_CHECKS_AT_ONCE: usize = 2;
+
+/// A counting semaphore: at most `n` holders of a [`Slot`] at once.
+pub struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// One of the [`Slots`], given back when dropped.
+pub struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    pub const fn new(n: usize) -> Slots {
+        Slots {
+            free: Mutex::new(n),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits for a slot until `deadline` (`None`: as long as it takes);
+    /// `None` when the deadline came first.
+    pub fn acquire(&self, deadline: Option<Instant>) -> Option<Slot<'_>> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = match deadline {
+                None => self.freed.wait(free).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return None;
+                    }
+                    self.freed
+                        .wait_timeout(free, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+        *free -= 1;
+        Some(Slot(self))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+static LARGE_READS: Slots = Slots::new(LARGE_READS_AT_ONCE);
+
+/// The signature checks of the process (see [`SIGNATURE_CHECKS_AT_ONCE`]).
+pub static SIGNATURE_CHECKS: Slots = Slots::new(SIGNATURE_CHECKS_AT_ONCE);
+
+/// This thread's large-read scope: until when it may wait for a slot,
+/// and the slot once it has one.
+struct LargeReadScope {
+    deadline: Option<Instant>,
+    slot: Option<Slot<'static>>,
+}
+
+thread_local! {
+    static LARGE_READ_SCOPE: RefCell<Option<LargeReadScope>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's large reads counted against
+/// [`LARGE_READS_AT_ONCE`]: the first [`read_limited`] in it to pass
+/// [`SMALL_READ`] bytes waits (until `deadline`, then it fails as timed
+/// out) for a slot, and the thread keeps the slot, reading freely, until
+/// `f` ends. A thread holding a slot never waits for another, so slots
+/// cannot deadlock. Reads outside any scope are not counted. A scope
+/// inside another is the outer one.
+pub fn large_read_scope<T>(deadline: Option<Instant>, f: impl FnOnce() -> T) -> T {
+    struct End;
+    impl Drop for End {
+        fn drop(&mut self) {
+            LARGE_READ_SCOPE.with(|s| s.borrow_mut().take());
+        }
+    }
+    if LARGE_READ_SCOPE.with(|s| s.borrow().is_some()) {
+        return f();
+    }
+    LARGE_READ_SCOPE.with(|s| {
+        *s.borrow_mut() = Some(LargeReadScope {
+            deadline,
+            slot: None,
+        })
+    });
+    let _end = End;
+    f()
+}
+
+/// Called by a read about to pass [`SMALL_READ`]: takes this thread's
+/// slot if it is in a scope and has none yet.
+fn large_read() -> std::io::Result<()> {
+    LARGE_READ_SCOPE.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(scope) = s.as_mut() else {
+            return Ok(());
+        };
+        if scope.slot.is_none() {
+            let slot = LARGE_READS.acquire(scope.deadline).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "timed out waiting for memory for a large read",
+                )
+            })?;
+            scope.slot = Some(slot);
+        }
+        Ok(())
+    })
+}
 
 /// Reading more than the limit.
 #[derive(Debug, thiserror::Error)]
@@ -68,13 +227,95 @@ pub enum BoundedReadError {
 
 /// Reads everything from `reader` if it is at most `max` bytes; stops
 /// reading (and fails) as soon as it is longer, so memory stays bounded.
-pub fn read_limited<R: Read>(reader: R, max: u64) -> Result<Vec<u8>, BoundedReadError> {
+/// The buffer grows by doubling but never past `max`, so a body just under
+/// the limit does not hold twice its size.
+pub fn read_limited<R: Read>(mut reader: R, max: u64) -> Result<Vec<u8>, BoundedReadError> {
+    let cap = usize::try_from(max).unwrap_or(usize::MAX);
     let mut body = Vec::new();
-    reader.take(max.saturating_add(1)).read_to_end(&mut body)?;
-    if body.len() as u64 > max {
-        return Err(BoundedReadError::TooLarge);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(body),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n > cap - body.len() {
+            return Err(BoundedReadError::TooLarge);
+        }
+        if body.len() <= SMALL_READ && body.len() + n > SMALL_READ {
+            large_read()?;
+        }
+        if body.capacity() - body.len() < n {
+            let want = (body.capacity() * 2).max(body.len() + n).min(cap);
+            body.reserve_exact(want - body.len());
+        }
+        body.extend_from_slice(&chunk[..n]);
     }
-    Ok(body)
+}
+
+/// A JSON document's bytes that fail the read once a string in it runs
+/// past `max` bytes, so that a streaming parser never buffers a huge
+/// value whole (serde_json holds each string it hands over in full).
+/// Members the parser skips are limited too.
+pub struct JsonStringLimit<R> {
+    inner: R,
+    max: usize,
+    in_string: bool,
+    escaped: bool,
+    /// Bytes of the current string so far.
+    run: usize,
+    tripped: bool,
+}
+
+impl<R> JsonStringLimit<R> {
+    pub fn new(inner: R, max: usize) -> JsonStringLimit<R> {
+        JsonStringLimit {
+            inner,
+            max,
+            in_string: false,
+            escaped: false,
+            run: 0,
+            tripped: false,
+        }
+    }
+
+    /// Whether a string was too long (the read then failed).
+    pub fn tripped(&self) -> bool {
+        self.tripped
+    }
+}
+
+impl<R: Read> Read for JsonStringLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.tripped {
+            return Err(std::io::Error::other("a string is too long"));
+        }
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            if !self.in_string {
+                if b == b'"' {
+                    self.in_string = true;
+                    self.run = 0;
+                }
+                continue;
+            }
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                continue;
+            }
+            self.run += 1;
+            if self.run > self.max {
+                self.tripped = true;
+                return Err(std::io::Error::other("a string is too long"));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// A file that could not be read; names the file and what it was
@@ -130,38 +371,58 @@ fn read_file(
     max: u64,
     stream: bool,
 ) -> Result<Vec<u8>, FileError> {
+    let file = open_checked(path, what, max, stream)?;
+    read_limited(file, max).map_err(|e| match e {
+        BoundedReadError::TooLarge => FileError::TooLarge {
+            what,
+            path: path.to_path_buf(),
+            max,
+        },
+        BoundedReadError::Io(source) => FileError::Io {
+            what,
+            path: path.to_path_buf(),
+            source,
+        },
+    })
+}
+
+/// Opens a regular file of at most `max` bytes for a reader that parses
+/// as it reads (and bounds what it reads itself), with the checks of
+/// [`read_bounded`].
+pub fn open_regular(path: &Path, what: &'static str, max: u64) -> Result<std::fs::File, FileError> {
+    open_checked(path, what, max, false)
+}
+
+fn open_checked(
+    path: &Path,
+    what: &'static str,
+    max: u64,
+    stream: bool,
+) -> Result<std::fs::File, FileError> {
     let io = |source| FileError::Io {
         what,
         path: path.to_path_buf(),
         source,
     };
-    let too_large = || FileError::TooLarge {
-        what,
-        path: path.to_path_buf(),
-        max,
-    };
     let mut file = open_for_reading(path, stream).map_err(io)?;
     // The type is asked of the open file, not the path, so that what is
     // checked is what is read.
     let meta = file.metadata().map_err(io)?;
-    let kind = file_kind(&meta.file_type());
-    match kind {
-        None if meta.len() > max => return Err(too_large()),
-        None => {}
-        Some(FIFO) if stream => {}
-        Some(CHAR_DEVICE) if reads_as_empty(&mut file) => return Ok(Vec::new()),
-        Some(kind) => {
-            return Err(FileError::NotRegular {
-                what,
-                path: path.to_path_buf(),
-                kind,
-            });
-        }
+    match file_kind(&meta.file_type()) {
+        None if meta.len() > max => Err(FileError::TooLarge {
+            what,
+            path: path.to_path_buf(),
+            max,
+        }),
+        None => Ok(file),
+        Some(FIFO) if stream => Ok(file),
+        Some(CHAR_DEVICE) if reads_as_empty(&mut file) => Ok(file),
+        Some(kind) => Err(FileError::NotRegular {
+            what,
+            path: path.to_path_buf(),
+            kind,
+        }),
     }
-    read_limited(file, max).map_err(|e| match e {
-        BoundedReadError::TooLarge => too_large(),
-        BoundedReadError::Io(e) => io(e),
-    })
 }
 
 const FIFO: &str = "FIFO";
@@ -285,6 +546,11 @@ mod tests {
             read_limited(endless, 1024),
             Err(BoundedReadError::TooLarge)
         ));
+        // A body just under the limit is held in no more than the limit.
+        let limit = 100_000;
+        let body = read_limited(std::io::repeat(b'a').take(limit - 1), limit).unwrap();
+        assert_eq!(body.len() as u64, limit - 1);
+        assert!(body.capacity() as u64 <= limit, "{}", body.capacity());
     }
 
     #[test]

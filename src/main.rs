@@ -8,10 +8,25 @@ use clap::Parser as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    return_large_blocks_to_the_system();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let status = match cli::Cli::try_parse_from(&argv) {
         Ok(args) => cli::run(args),
         Err(e) => cli::usage_error(e, &argv),
     };
     ExitCode::from(cli::output::exit_code(status))
+}
+
+/// glibc serves blocks above a threshold from their own mappings, but
+/// raises the threshold to the size of every such block freed, after
+/// which blocks of a few MiB (hostile signatures, manifests) stay in each
+/// thread's arena once freed: peak memory would grow with the number of
+/// jobs. A fixed threshold keeps every large block returned when freed.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a malloc tunable; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }

@@ -22,6 +22,7 @@ mod suite {
     mod generated_keys;
     mod hermetic;
     mod hostile_files;
+    mod hostile_server;
     mod machineconfig_keys;
     mod policy_cli;
     mod policy_eval;

@@ -337,7 +337,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
         }
         OutputFormat::Text => out!("{text}"),
         OutputFormat::Junit => {
-            let mut batch = Batch::begin(OutputFormat::Junit, "policy check", 1, TextTo::Stdout)?;
+            let mut batch = Batch::begin(OutputFormat::Junit, "policy check", TextTo::Stdout)?;
             let reason = deciding_requirement(&decision).map_or("ok", |r| r.reason.as_str());
             batch.image(&Entry {
                 name: &a.image,

@@ -88,8 +88,6 @@ pub struct Batch {
     format: Format,
     text_to: TextTo,
     counts: Counts,
-    /// Print the summary line (text, more than one image, not quiet).
-    summary: bool,
     /// Something beyond the images failed (writing the ConfigMap): the
     /// run could not do all it was asked.
     failed: bool,
@@ -97,13 +95,9 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Starts the report of `command` over `images` images.
-    pub fn begin(
-        format: Format,
-        command: &str,
-        images: usize,
-        text_to: TextTo,
-    ) -> anyhow::Result<Batch> {
+    /// Starts the report of `command`; images are reported one by one
+    /// as they are checked.
+    pub fn begin(format: Format, command: &str, text_to: TextTo) -> anyhow::Result<Batch> {
         let junit = match format {
             Format::Junit => Some(Junit::new(command)?),
             _ => None,
@@ -115,7 +109,6 @@ impl Batch {
             format,
             text_to,
             counts: Counts::default(),
-            summary: images > 1 && !super::output::quiet(),
             failed: false,
             junit,
         })
@@ -179,7 +172,9 @@ impl Batch {
         }
         match self.format {
             Format::Text => {
-                if self.summary {
+                // The summary line after a batch (text, more than one
+                // image, not quiet).
+                if self.counts.total() > 1 && !super::output::quiet() {
                     self.text(&format!("{}\n", self.counts.line()));
                 }
             }
@@ -374,7 +369,9 @@ fn is_xml_char(c: char) -> bool {
 /// when stderr is a terminal (a log file must not fill with it), there is
 /// more than one image, and neither `--quiet` nor `--debug` was given.
 pub struct Progress {
-    total: usize,
+    /// How many images the run has, when known before it starts (not for
+    /// a list read from stdin or a pipe).
+    total: Option<usize>,
     done: AtomicUsize,
     enabled: bool,
 }
@@ -384,10 +381,12 @@ pub struct Progress {
 const PROGRESS_NAME_CHARS: usize = 60;
 
 impl Progress {
-    pub fn new(total: usize, debug: bool) -> Progress {
+    pub fn new(total: Option<usize>, debug: bool) -> Progress {
         use std::io::IsTerminal as _;
-        let enabled =
-            total > 1 && !debug && !super::output::quiet() && std::io::stderr().is_terminal();
+        let enabled = total.is_none_or(|t| t > 1)
+            && !debug
+            && !super::output::quiet()
+            && std::io::stderr().is_terminal();
         Progress {
             total,
             done: AtomicUsize::new(0),
@@ -405,7 +404,10 @@ impl Progress {
         if name.len() < image.len() {
             name.push('…');
         }
-        super::output::stderr(format_args!("\r\x1b[K[{n}/{}] {name}", self.total));
+        match self.total {
+            Some(total) => super::output::stderr(format_args!("\r\x1b[K[{n}/{total}] {name}")),
+            None => super::output::stderr(format_args!("\r\x1b[K[{n}] {name}")),
+        }
     }
 
     /// Removes the progress line before the report is printed.

@@ -14,7 +14,9 @@ use relsig::sources::http::{HttpClient, HttpOptions};
 use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
-use relsig::verify::{Checker, IdentityOverride, ImageOutcome, ImageRequest, Settings, Target};
+use relsig::verify::{
+    Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Settings, Target,
+};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -38,6 +40,8 @@ pub struct ImageArgs {
     /// works too), one per line: `IMAGE` or
     /// `IMAGE IDENTITY`, where IMAGE may also be a bare sha256:… digest and
     /// IDENTITY is an exact identity for that line. `#` starts a comment.
+    /// Read as the run goes, so the list may be of any length; a FILE is
+    /// checked whole for errors first.
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
 
@@ -96,6 +100,19 @@ pub struct ImageArgs {
     /// of now.
     #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     pub at: Option<SystemTime>,
+
+    /// Give up on an image after this many seconds, whatever is left to
+    /// fetch for it (manifest, token, update graph, signatures, retries);
+    /// it is then reported as could not be checked (reason `timeout`).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = relsig::io::DEFAULT_IMAGE_TIMEOUT.as_secs_f64())]
+    pub image_timeout: f64,
+
+    /// Give up on the whole run after this many seconds: images not
+    /// finished by then are reported as could not be checked (reason
+    /// `timeout`) [default: no limit].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub run_timeout: Option<f64>,
 }
 
 /// Where signatures are read from; shared by `verify`, `fetch` and
@@ -214,11 +231,14 @@ pub struct ConnectionArgs {
     )]
     pub registries_conf: Option<PathBuf>,
 
-    /// Give up on a request after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    /// Give up on one request after this many seconds: connection,
+    /// headers and body together.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds,
+          default_value_t = relsig::io::DEFAULT_REQUEST_TIMEOUT.as_secs_f64())]
     pub timeout: f64,
 
-    /// Retries of a request answered with 5xx or a dropped connection.
+    /// Retries of a request answered with 5xx or a dropped connection,
+    /// after 0.25 s, 0.5 s, 1 s, … (at most 5 s) apart.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
 }
@@ -376,11 +396,15 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The checker and the images, from the arguments.
+/// The images to check, read as the run goes.
+type Requests = Box<dyn Iterator<Item = anyhow::Result<ImageRequest>> + Send>;
+
+/// The checker, the images from the arguments, and how many images there
+/// are when that is known before the run (for progress).
 fn prepare(
     args: &ImageArgs,
     keep_signatures: bool,
-) -> anyhow::Result<(Checker, Vec<ImageRequest>)> {
+) -> anyhow::Result<(Checker, Requests, Option<usize>)> {
     let identity = match (&args.identity, &args.identity_repository) {
         (Some(r), _) => Some(IdentityOverride::Exact(
             Reference::parse(r).context("--identity")?,
@@ -391,18 +415,34 @@ fn prepare(
         }
         (None, None) => None,
     };
-    let mut requests = Vec::new();
+    let mut listed = Vec::new();
     if let Some(d) = &args.digest {
         relsig::image::digest::Digest::parse(d).context("--digest")?;
-        requests.push(ImageRequest::parse(d, identity.clone())?);
+        listed.push(ImageRequest::parse(d, identity.clone())?);
     }
     for image in &args.images {
-        requests.push(ImageRequest::parse(image, identity.clone())?);
+        listed.push(ImageRequest::parse(image, identity.clone())?);
     }
-    if let Some(path) = &args.from_file {
-        requests.extend(read_image_list(path, identity.as_ref())?);
-    }
-    if requests.is_empty() {
+    let (from_file, in_file) = match &args.from_file {
+        Some(path) => {
+            let (list, images) = image_list(path, identity.as_ref())?;
+            (Some(list), images)
+        }
+        None => (None, Some(0)),
+    };
+    let total = in_file.map(|n| n + listed.len());
+    // registries.conf matters only when a registry is read: a reference
+    // among the images (those of a list are not known yet).
+    let reads_registries = args.from_file.is_some()
+        || listed
+            .iter()
+            .any(|r| matches!(r.target, Target::Reference(_)));
+    let requests: Requests = match from_file {
+        Some(list) => Box::new(listed.into_iter().map(Ok).chain(list)),
+        None => Box::new(listed.into_iter().map(Ok)),
+    };
+    let mut requests = requests.peekable();
+    if requests.peek().is_none() {
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
 
@@ -427,10 +467,7 @@ fn prepare(
     } else {
         RegistriesD::default()
     };
-    let registries_conf = if requests
-        .iter()
-        .any(|r| matches!(r.target, Target::Reference(_)))
-    {
+    let registries_conf = if reads_registries {
         args.connection.registries_conf()?
     } else {
         RegistriesConf::default()
@@ -449,84 +486,109 @@ fn prepare(
         arch: args.arch,
         jobs: args.jobs.into(),
         keep_signatures,
+        image_timeout: Some(Duration::from_secs_f64(args.image_timeout)),
+        run_timeout: args.run_timeout.map(Duration::from_secs_f64),
     };
-    Ok((Checker::new(settings, http, credentials), requests))
+    Ok((
+        Checker::new(settings, http, credentials),
+        Box::new(requests),
+        total,
+    ))
 }
 
-/// Lines `IMAGE [IDENTITY]`; blank lines and `#` comments skipped.
-fn read_image_list(
+/// The images of `--from-file`, read line by line as the run goes, and
+/// how many there are when that is known before the run. A regular file
+/// is read through once first (counting its images), so that an error in
+/// it stops the run before anything is checked; stdin and pipes (process
+/// substitution) can be read once only, and an error there ends the run
+/// where it is found.
+fn image_list(
     path: &Path,
     identity: Option<&IdentityOverride>,
-) -> anyhow::Result<Vec<ImageRequest>> {
-    let bytes = if path == Path::new("-") {
-        match relsig::io::read_limited(std::io::stdin(), relsig::io::MAX_IMAGE_LIST) {
-            Ok(b) => b,
-            Err(relsig::io::BoundedReadError::TooLarge) => {
-                bail!(
-                    "image list on stdin is larger than {} bytes",
-                    relsig::io::MAX_IMAGE_LIST
-                )
-            }
-            Err(relsig::io::BoundedReadError::Io(e)) => {
-                bail!("cannot read the image list from stdin: {e}")
-            }
-        }
-    } else {
-        relsig::io::read_bounded_stream(path, "image list", relsig::io::MAX_IMAGE_LIST)?
+) -> anyhow::Result<(Requests, Option<usize>)> {
+    let streamed = |list: ImageList<Box<dyn std::io::BufRead + Send>>| -> Requests {
+        Box::new(list.map(|r| r.map_err(anyhow::Error::from)))
     };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("image list {} is not UTF-8 text", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("{}:{}", path.display(), i + 1);
-        let mut fields = line.split_whitespace();
-        let image = fields.next().unwrap_or_default();
-        let line_identity = match fields.next() {
-            Some(id) => Some(IdentityOverride::Exact(
-                Reference::parse(id).with_context(at)?,
-            )),
-            None => identity.cloned(),
-        };
-        if fields.next().is_some() {
-            bail!("{}: expected `IMAGE [IDENTITY]`, found more fields", at());
-        }
-        out.push(ImageRequest::parse(image, line_identity).with_context(at)?);
+    if path == Path::new("-") {
+        let stdin: Box<dyn std::io::BufRead + Send> =
+            Box::new(std::io::BufReader::new(std::io::stdin()));
+        return Ok((
+            streamed(ImageList::new(stdin, "stdin".into(), identity.cloned())),
+            None,
+        ));
     }
-    Ok(out)
-}
-
-/// Checks the images, showing progress on a terminal.
-fn check(checker: &Checker, requests: &[ImageRequest], debug: bool) -> Vec<ImageOutcome> {
-    let progress = Progress::new(requests.len(), debug);
-    let outcomes = checker.check_all_with(requests, &|o| progress.tick(&o.image));
-    progress.clear();
-    outcomes
+    let open = || -> anyhow::Result<(ImageList<Box<dyn std::io::BufRead + Send>>, bool)> {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read the image list {}", path.display()))?;
+        let regular = file.metadata().is_ok_and(|m| m.is_file());
+        let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::BufReader::new(file));
+        Ok((
+            ImageList::new(reader, path.display().to_string(), identity.cloned()),
+            regular,
+        ))
+    };
+    let (list, regular) = open()?;
+    if !regular {
+        return Ok((streamed(list), None));
+    }
+    let mut images = 0;
+    for request in list {
+        request?;
+        images += 1;
+    }
+    Ok((streamed(open()?.0), Some(images)))
 }
 
 pub fn run_verify(args: VerifyArgs, debug: bool) -> anyhow::Result<Status> {
-    let (checker, requests) = prepare(&args.images, false)?;
-    let outcomes = check(&checker, &requests, debug);
-    let mut batch = Batch::begin(args.output, "verify", outcomes.len(), TextTo::Stdout)?;
-    for o in &outcomes {
+    let (checker, requests, total) = prepare(&args.images, false)?;
+    let mut batch = Batch::begin(args.output, "verify", TextTo::Stdout)?;
+    let progress = Progress::new(total, debug);
+    let run = checker.check_each(requests, |o| {
+        report_verified_with_errors(&o);
         // JSON has no text lines; JUnit keeps them as <system-out>.
         let text = match args.output {
             super::Format::Json => String::new(),
-            _ => outcome_text(o, args.verbose),
+            _ => outcome_text(&o, args.verbose),
         };
+        progress.clear();
         batch.image(&Entry {
             name: &o.image,
             status: o.status,
             reason: o.reason.as_str(),
             message: &o.message,
             text: &text,
-            json: o,
+            json: &o,
         })?;
+        progress.tick(&o.image);
+        Ok(())
+    });
+    progress.clear();
+    end_run(batch, run, serde_json::Map::new())
+}
+
+/// A source that failed does not undo a verification, but is worth
+/// knowing about: a warning on stderr.
+fn report_verified_with_errors(o: &ImageOutcome) {
+    if o.status == Status::Verified {
+        for e in &o.errors {
+            errln!("relsig: warning: {}: {}", o.image, e.message);
+        }
     }
-    batch.finish(serde_json::Map::new())
+}
+
+/// Ends the report. An error that stopped the run mid-way (an unreadable
+/// line of an image list on stdin) is printed and makes the run one that
+/// could not be checked; the report is still complete.
+fn end_run(
+    mut batch: Batch,
+    run: anyhow::Result<()>,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<Status> {
+    if let Err(e) = run {
+        errln!("relsig: {e:#}");
+        batch.fail();
+    }
+    batch.finish(extra)
 }
 
 /// The text lines of one image: a verdict line, and with `verbose` every
@@ -621,23 +683,28 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             );
         }
     }
-    let (checker, requests) = prepare(&args.images, true)?;
-    let outcomes = check(&checker, &requests, debug);
+    let (checker, requests, total) = prepare(&args.images, true)?;
     let text_to = if to_stdout {
         TextTo::Stderr
     } else {
         TextTo::Stdout
     };
-    let mut batch = Batch::begin(args.output, "fetch", outcomes.len(), text_to)?;
+    let mut batch = Batch::begin(args.output, "fetch", text_to)?;
+    let progress = Progress::new(total, debug);
     let mut configmap = SignatureConfigMap::default();
-    for o in &outcomes {
+    let mut not_verified = 0usize;
+    let run = checker.check_each(requests, |o| {
+        report_verified_with_errors(&o);
+        if !o.verified {
+            not_verified += 1;
+        }
         let mut fetched = Fetched {
-            outcome: o,
+            outcome: &o,
             written: Vec::new(),
             removed: Vec::new(),
             write_error: None,
         };
-        let mut text = outcome_text(o, args.verbose);
+        let mut text = outcome_text(&o, args.verbose);
         let verified = o.digest.as_ref().filter(|_| o.verified);
         match (verified, &args.to_dir) {
             (None, _) => text.push_str(&format!("  nothing written for {}\n", o.image)),
@@ -692,6 +759,7 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             Some(_) => "io-error",
             None => o.reason.as_str(),
         };
+        progress.clear();
         batch.image(&Entry {
             name: &o.image,
             status,
@@ -700,12 +768,17 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             text: &text,
             json: &fetched,
         })?;
-    }
+        progress.tick(&o.image);
+        Ok(())
+    });
+    progress.clear();
     let mut extra = serde_json::Map::new();
     if let Some(path) = &args.to_configmap {
         // The report has begun: a failure here goes into it, not out as
-        // an error that would cut the document short.
-        let written = write_configmap(&args, path, &mut configmap, &outcomes, &batch)
+        // an error that would cut the document short. A run cut short
+        // counts as one with images not verified.
+        let not_verified = not_verified + usize::from(run.is_err());
+        let written = write_configmap(&args, path, &mut configmap, not_verified, &batch)
             .unwrap_or_else(|e| {
                 let e = format!("{e:#}");
                 errln!("relsig: {e}");
@@ -714,7 +787,7 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             });
         extra.insert("configmap".into(), written);
     }
-    batch.finish(extra)
+    end_run(batch, run, extra)
 }
 
 /// Writes the ConfigMap of the verified signatures (nothing when there is
@@ -723,13 +796,12 @@ fn write_configmap(
     args: &FetchArgs,
     path: &Path,
     configmap: &mut SignatureConfigMap,
-    outcomes: &[ImageOutcome],
+    not_verified: usize,
     batch: &Batch,
 ) -> anyhow::Result<serde_json::Value> {
     // Never replace the file with less than it had because an image
     // could not be verified this run: keep its signatures for the other
     // digests.
-    let not_verified = outcomes.iter().filter(|o| !o.verified).count();
     if not_verified > 0 && !is_stdout(path) {
         let kept = keep_earlier_signatures(configmap, path, not_verified)?;
         if kept > 0 {

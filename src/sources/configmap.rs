@@ -6,11 +6,21 @@
 //! Layout: `binaryData` keys `<algorithm>-<hex>-<N>` (N = 1, 2, …), values
 //! the base64 signature; namespace `openshift-config-managed`, label
 //! `release.openshift.io/verification-signatures`.
+//!
+//! Reading keeps the signatures and nothing else of the document: each
+//! `binaryData` entry is decoded as the parser reaches it, at most
+//! [`MAX_CONFIGMAP_SIGNATURES`] of them in all.
 
 use crate::image::digest::Digest;
+use crate::io::{
+    BoundedReadError, FileError, JsonStringLimit, MAX_CONFIGMAP_SIGNATURES, MAX_CONFIGMAP_SIZE,
+    MAX_CONFIGMAP_YAML_SIZE, MAX_SIGNATURE_SIZE, read_limited,
+};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The namespace the cluster-version-operator reads signatures from.
@@ -47,7 +57,6 @@ pub enum ConfigMapError {
     #[error("cannot write ConfigMap {}", path.display())]
     Write {
         path: PathBuf,
-        #[source]
         source: std::io::Error,
     },
 }
@@ -59,27 +68,6 @@ pub struct SignatureConfigMap {
     /// `metadata.name` (of the first ConfigMap, for a List).
     pub name: String,
     entries: BTreeMap<(String, u32), Vec<u8>>,
-}
-
-#[derive(Deserialize)]
-struct Input {
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    metadata: Option<InputMeta>,
-    #[serde(rename = "binaryData", default)]
-    binary_data: Option<BTreeMap<String, String>>,
-    /// Only looked at to say that signatures belong in `binaryData`.
-    #[serde(default)]
-    data: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    items: Vec<Input>,
-}
-
-#[derive(Deserialize)]
-struct InputMeta {
-    #[serde(default)]
-    name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -109,90 +97,96 @@ impl SignatureConfigMap {
     }
 
     /// Reads a ConfigMap file (JSON or YAML; a `List` of ConfigMaps too).
+    /// JSON is parsed as it is read and never held whole; YAML is (its
+    /// parser holds every node of the document), so it has a smaller
+    /// limit.
     pub fn read(path: &Path) -> Result<SignatureConfigMap, ConfigMapError> {
-        let bytes = crate::io::read_bounded(path, "ConfigMap", crate::io::MAX_CONFIGMAP_SIZE)
+        use std::io::{BufRead, Read};
+        let io = |source| {
+            ConfigMapError::Read(FileError::Io {
+                what: "ConfigMap",
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let file = crate::io::open_regular(path, "ConfigMap", MAX_CONFIGMAP_SIZE)
             .map_err(ConfigMapError::Read)?;
+        let mut reader = std::io::BufReader::new(file.take(MAX_CONFIGMAP_SIZE + 1));
+        let looks_json = loop {
+            let buf = reader.fill_buf().map_err(io)?;
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => break buf[i] == b'{',
+                None if buf.is_empty() => break false,
+                None => {
+                    let n = buf.len();
+                    reader.consume(n);
+                }
+            }
+        };
+        if looks_json {
+            return SignatureConfigMap::read_json(path, reader);
+        }
+        let bytes = read_limited(reader, MAX_CONFIGMAP_YAML_SIZE).map_err(|e| match e {
+            BoundedReadError::TooLarge => ConfigMapError::Read(FileError::TooLarge {
+                what: "YAML ConfigMap",
+                path: path.to_path_buf(),
+                max: MAX_CONFIGMAP_YAML_SIZE,
+            }),
+            BoundedReadError::Io(e) => io(e),
+        })?;
         SignatureConfigMap::parse(path, &bytes)
     }
 
     /// Parses a ConfigMap document; `path` is used in messages.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<SignatureConfigMap, ConfigMapError> {
-        let invalid = |detail: String| ConfigMapError::Invalid {
-            path: path.to_path_buf(),
-            detail,
-        };
-        crate::io::check_nesting(bytes).map_err(|e| invalid(e.to_string()))?;
         let looks_json = bytes
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|&b| b == b'{');
-        let input: Input = if looks_json {
-            serde_json::from_slice(bytes).map_err(|e| invalid(format!("not valid JSON: {e}")))?
-        } else {
-            serde_yaml_ng::from_slice(bytes).map_err(|e| invalid(format!("not valid YAML: {e}")))?
-        };
-        let mut out = SignatureConfigMap::default();
-        out.add_input(&input, &invalid)?;
-        Ok(out)
+        if looks_json {
+            return SignatureConfigMap::read_json(path, bytes);
+        }
+        crate::io::check_nesting(bytes).map_err(|e| ConfigMapError::Invalid {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let mut out = Collector::default();
+        let parsed = serde::de::DeserializeSeed::deserialize(
+            Document(&mut out),
+            serde_yaml_ng::Deserializer::from_slice(bytes),
+        );
+        out.finish(path, parsed.map_err(|e| format!("not valid YAML: {e}")))
     }
 
-    fn add_input(
-        &mut self,
-        input: &Input,
-        invalid: &dyn Fn(String) -> ConfigMapError,
-    ) -> Result<(), ConfigMapError> {
-        match input.kind.as_deref() {
-            Some("List") => {
-                for item in &input.items {
-                    self.add_input(item, invalid)?;
-                }
-                return Ok(());
-            }
-            Some("ConfigMap") => {}
-            Some(other) => {
-                return Err(invalid(format!(
-                    "kind is {other:?}, expected \"ConfigMap\" (or a \"List\" of them)"
-                )));
-            }
-            None => return Err(invalid("no \"kind\": expected a ConfigMap".into())),
+    /// Parses a JSON document as it is read, keeping only the signatures.
+    fn read_json(
+        path: &Path,
+        reader: impl std::io::Read,
+    ) -> Result<SignatureConfigMap, ConfigMapError> {
+        // A signature's base64 is the longest string a ConfigMap needs.
+        let max_string = usize::try_from(MAX_SIGNATURE_SIZE / 3 * 4 + 8).unwrap_or(usize::MAX);
+        let mut limited = TooLong {
+            inner: JsonStringLimit::new(reader, max_string),
+            left: MAX_CONFIGMAP_SIZE + 1,
+        };
+        let mut out = Collector::default();
+        let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(&mut limited));
+        let parsed = serde::de::DeserializeSeed::deserialize(Document(&mut out), &mut de)
+            .and_then(|()| de.end());
+        if limited.inner.tripped() {
+            return Err(ConfigMapError::Invalid {
+                path: path.to_path_buf(),
+                detail: format!("a string is longer than {max_string} bytes"),
+            });
         }
-        if self.name.is_empty() {
-            self.name = input
-                .metadata
-                .as_ref()
-                .and_then(|m| m.name.clone())
-                .unwrap_or_default();
-        }
-        let binary_data = input.binary_data.as_ref().filter(|d| !d.is_empty());
-        if binary_data.is_none() {
-            return Err(invalid(if input.data.is_some() {
-                "the signatures are under data:, but must be base64 under binaryData: (as `oc adm release mirror` writes them)".into()
-            } else {
-                "no binaryData: a signature ConfigMap holds its signatures as binaryData keys sha256-<hex>-N".into()
+        if limited.left == 0 {
+            return Err(ConfigMapError::Read(FileError::TooLarge {
+                what: "ConfigMap",
+                path: path.to_path_buf(),
+                max: MAX_CONFIGMAP_SIZE,
             }));
         }
-        for (key, value) in binary_data.into_iter().flatten() {
-            // The cluster-version-operator skips other keys; a file given
-            // as a signature source with such a key is more likely a
-            // mistake (a digest with a colon, a missing -N) than a
-            // deliberate extra.
-            let Some((digest, index)) = parse_key(key) else {
-                return Err(invalid(format!(
-                    "binaryData key {key:?} is not shaped sha256-<64 lower-case hex>-N"
-                )));
-            };
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(value.trim())
-                .map_err(|e| invalid(format!("binaryData.{key} is not base64: {e}")))?;
-            if bytes.len() as u64 > crate::io::MAX_SIGNATURE_SIZE {
-                return Err(invalid(format!(
-                    "binaryData.{key} is larger than {} bytes",
-                    crate::io::MAX_SIGNATURE_SIZE
-                )));
-            }
-            self.entries.insert((digest_key(&digest), index), bytes);
-        }
-        Ok(())
+        out.finish(path, parsed.map_err(|e| format!("not valid JSON: {e}")))
     }
 
     /// The signatures for `digest`, by increasing index, with their keys.
@@ -225,6 +219,7 @@ impl SignatureConfigMap {
         next
     }
 
+    /// The ConfigMap as a document ready for `oc apply`.
     /// The digests it holds signatures for (`sha256-<hex>`, as keys
     /// spell them).
     pub fn digest_keys(&self) -> std::collections::BTreeSet<&str> {
@@ -248,7 +243,6 @@ impl SignatureConfigMap {
         kept
     }
 
-    /// The ConfigMap as a document ready for `oc apply`.
     pub fn render(&self, format: Format) -> String {
         let doc = Output {
             api_version: "v1",
@@ -287,6 +281,243 @@ impl SignatureConfigMap {
                 source,
             }
         })
+    }
+}
+
+/// What reading a document has gathered so far.
+#[derive(Default)]
+struct Collector {
+    name: String,
+    entries: BTreeMap<(String, u32), Vec<u8>>,
+    /// Signatures decoded so far, kept or pending.
+    count: usize,
+    /// What is wrong with the document; set when the parser is stopped
+    /// for a reason of ours, which then replaces the parser's message.
+    problem: Option<String>,
+}
+
+impl Collector {
+    /// Records `problem` and returns the error that stops the parser.
+    fn fail<E: serde::de::Error>(&mut self, problem: String) -> E {
+        let e = E::custom(&problem);
+        self.problem.get_or_insert(problem);
+        e
+    }
+
+    fn finish(
+        self,
+        path: &Path,
+        parsed: Result<(), String>,
+    ) -> Result<SignatureConfigMap, ConfigMapError> {
+        let invalid = |detail: String| ConfigMapError::Invalid {
+            path: path.to_path_buf(),
+            detail,
+        };
+        if let Some(problem) = self.problem {
+            return Err(invalid(problem));
+        }
+        parsed.map_err(invalid)?;
+        Ok(SignatureConfigMap {
+            name: self.name,
+            entries: self.entries,
+        })
+    }
+}
+
+/// One ConfigMap or `List` document (a `List`'s items are documents too).
+struct Document<'a>(&'a mut Collector);
+
+/// The members of a document that matter.
+#[derive(serde::Deserialize)]
+#[serde(field_identifier)]
+enum Member {
+    #[serde(rename = "kind")]
+    Kind,
+    #[serde(rename = "metadata")]
+    Metadata,
+    #[serde(rename = "binaryData")]
+    BinaryData,
+    /// Only looked at to say that signatures belong in `binaryData`.
+    #[serde(rename = "data")]
+    Data,
+    #[serde(rename = "items")]
+    Items,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ConfigMap (or a List of them)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            #[serde(default)]
+            name: Option<String>,
+        }
+        let out = self.0;
+        let mut kind: Option<String> = None;
+        let mut name = None;
+        // Members may come in any order: the signatures wait for `kind`.
+        let mut signatures = Vec::new();
+        let (mut binary_data, mut data) = (false, false);
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::Kind => kind = Some(map.next_value()?),
+                Member::Metadata => {
+                    name = map.next_value::<Option<Metadata>>()?.and_then(|m| m.name)
+                }
+                Member::BinaryData => {
+                    binary_data = true;
+                    map.next_value_seed(BinaryData {
+                        out: &mut *out,
+                        signatures: &mut signatures,
+                    })?
+                }
+                Member::Data => {
+                    data = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Member::Items => map.next_value_seed(Items(&mut *out))?,
+                Member::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match kind.as_deref() {
+            // A List's own binaryData is not a ConfigMap's.
+            Some("List") => Ok(()),
+            Some("ConfigMap") if signatures.is_empty() && !binary_data => {
+                Err(out.fail(if data {
+                    "the signatures are under data:, but must be base64 under binaryData: (as `oc adm release mirror` writes them)".into()
+                } else {
+                    "no binaryData: a signature ConfigMap holds its signatures as binaryData keys sha256-<hex>-N".into()
+                }))
+            }
+            Some("ConfigMap") => {
+                if out.name.is_empty() {
+                    out.name = name.unwrap_or_default();
+                }
+                out.entries.extend(signatures);
+                Ok(())
+            }
+            Some(other) => Err(out.fail(format!(
+                "kind is {other:?}, expected \"ConfigMap\" (or a \"List\" of them)"
+            ))),
+            None => Err(out.fail("no \"kind\": expected a ConfigMap".into())),
+        }
+    }
+}
+
+/// A `List`'s `items`.
+struct Items<'a>(&'a mut Collector);
+
+impl<'de> DeserializeSeed<'de> for Items<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of ConfigMaps")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Document(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+/// A `binaryData` map: each signature entry decoded as it is reached.
+struct BinaryData<'a> {
+    out: &'a mut Collector,
+    signatures: &'a mut Vec<((String, u32), Vec<u8>)>,
+}
+
+impl<'de> DeserializeSeed<'de> for BinaryData<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BinaryData<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of base64 values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            // The cluster-version-operator skips other keys; a file given
+            // as a signature source with such a key is more likely a
+            // mistake (a digest with a colon, a missing -N) than a
+            // deliberate extra.
+            let Some((digest, index)) = parse_key(&key) else {
+                return Err(self.out.fail(format!(
+                    "binaryData key {key:?} is not shaped sha256-<64 lower-case hex>-N"
+                )));
+            };
+            let value: String = map.next_value()?;
+            let bytes = match base64::engine::general_purpose::STANDARD.decode(value.trim()) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Err(self
+                        .out
+                        .fail(format!("binaryData.{key} is not base64: {e}")));
+                }
+            };
+            if bytes.len() as u64 > MAX_SIGNATURE_SIZE {
+                return Err(self.out.fail(format!(
+                    "binaryData.{key} is larger than {MAX_SIGNATURE_SIZE} bytes"
+                )));
+            }
+            self.out.count += 1;
+            if self.out.count > MAX_CONFIGMAP_SIGNATURES {
+                return Err(self
+                    .out
+                    .fail(format!("more than {MAX_CONFIGMAP_SIGNATURES} signatures")));
+            }
+            self.signatures.push(((digest_key(&digest), index), bytes));
+        }
+        Ok(())
+    }
+}
+
+/// Fails the read past [`MAX_CONFIGMAP_SIZE`] bytes (`left`, which starts
+/// one above the limit, is then 0).
+struct TooLong<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for TooLong<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("the ConfigMap is too large"));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
     }
 }
 

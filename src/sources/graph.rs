@@ -5,12 +5,20 @@
 //! The graph is not signed. It only says which digest to look for; the
 //! signature's identity `quay.io/openshift-release-dev/ocp-release:<version>-<arch>`
 //! is what binds the version to that digest.
+//!
+//! The document is parsed as it arrives and only each release's version
+//! and payload digest are kept (at most [`MAX_GRAPH_RELEASES`]); edges and
+//! metadata are read past. No string in it may be longer than
+//! [`MAX_GRAPH_STRING`], so no single value is buffered whole either.
 
 use crate::image::digest::Digest;
 use crate::image::reference::Reference;
+use crate::io::{JsonStringLimit, MAX_GRAPH_RELEASES, MAX_GRAPH_STRING};
 use crate::sources::http::{HttpClient, HttpError};
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::str::FromStr;
 
 /// The public update graph OpenShift clusters use.
@@ -159,14 +167,21 @@ pub struct Graph {
     pub url: String,
     pub channel: String,
     pub arch: Arch,
-    nodes: Vec<Node>,
+    /// Version → payload.
+    releases: HashMap<Box<str>, Payload>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Node {
-    version: String,
-    payload: String,
+/// A release's `payload`: its digest, or (for the error message) the
+/// start of a payload that names none.
+#[derive(Debug, Clone)]
+enum Payload {
+    Digest(Digest),
+    NotADigest(Box<str>),
 }
+
+/// Longer versions are never asked for ([`is_release_version`] numbers
+/// are short); such nodes are not kept.
+const MAX_VERSION_LEN: usize = 64;
 
 impl Graph {
     /// Fetches the graph of `channel` for `arch` from `graph_url`.
@@ -185,50 +200,150 @@ impl Graph {
             .append_pair("arch", arch.graph_name());
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let body = http.get_ok(url.as_str(), &headers, crate::io::MAX_GRAPH_SIZE)?;
-        Graph::parse(url.as_str(), channel, arch, &body)
+        http.get_ok_streamed(url.as_str(), &headers, crate::io::MAX_GRAPH_SIZE, |body| {
+            Graph::read(url.as_str(), channel, arch, body)
+        })?
     }
 
     /// Parses a graph document (`{"nodes":[{"version","payload",…}],"edges":…}`).
     pub fn parse(url: &str, channel: &str, arch: Arch, body: &[u8]) -> Result<Graph, ReleaseError> {
-        #[derive(serde::Deserialize)]
-        struct Doc {
-            nodes: Vec<Node>,
-        }
-        let doc: Doc = serde_json::from_slice(body).map_err(|e| ReleaseError::InvalidGraph {
+        Graph::read(url, channel, arch, body)
+    }
+
+    /// Parses a graph document as it is read from `reader`.
+    pub fn read(
+        url: &str,
+        channel: &str,
+        arch: Arch,
+        reader: impl Read,
+    ) -> Result<Graph, ReleaseError> {
+        let mut guard = JsonStringLimit::new(reader, MAX_GRAPH_STRING);
+        let parsed: Result<Nodes, _> = serde_json::from_reader(std::io::BufReader::new(&mut guard));
+        let invalid = |detail: String| ReleaseError::InvalidGraph {
             url: url.to_string(),
-            detail: e.to_string(),
-        })?;
+            detail,
+        };
+        if guard.tripped() {
+            return Err(invalid(format!(
+                "a string is longer than {MAX_GRAPH_STRING} bytes"
+            )));
+        }
+        let Nodes(releases) = parsed.map_err(|e| invalid(e.to_string()))?;
         Ok(Graph {
             url: url.to_string(),
             channel: channel.to_string(),
             arch,
-            nodes: doc.nodes,
+            releases,
         })
     }
 
     /// The payload digest of `version`.
     pub fn digest_of(&self, version: &str) -> Result<Digest, ReleaseError> {
-        let node = self
-            .nodes
-            .iter()
-            .find(|n| n.version == version)
-            .ok_or_else(|| ReleaseError::UnknownVersion {
+        match self.releases.get(version) {
+            Some(Payload::Digest(d)) => Ok(d.clone()),
+            Some(Payload::NotADigest(payload)) => Err(ReleaseError::InvalidPayload {
+                url: self.url.clone(),
+                version: version.to_string(),
+                payload: payload.to_string(),
+            }),
+            None => Err(ReleaseError::UnknownVersion {
                 version: version.to_string(),
                 channel: self.channel.clone(),
                 arch: self.arch,
                 url: self.url.clone(),
-            })?;
-        let invalid = || ReleaseError::InvalidPayload {
-            url: self.url.clone(),
-            version: version.to_string(),
-            payload: node.payload.clone(),
-        };
-        let payload = Reference::parse(&node.payload).map_err(|_| invalid())?;
-        payload
-            .digest()
-            .and_then(|d| Digest::parse(d).ok())
-            .ok_or_else(invalid)
+            }),
+        }
+    }
+}
+
+/// The `nodes` of a graph document, kept as version → payload; every other
+/// member is skipped without being kept.
+struct Nodes(HashMap<Box<str>, Payload>);
+
+impl<'de> serde::Deserialize<'de> for Nodes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Nodes, D::Error> {
+        d.deserialize_map(DocVisitor)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Member {
+    Nodes,
+    #[serde(other)]
+    Other,
+}
+
+struct DocVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DocVisitor {
+    type Value = Nodes;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an update graph object with \"nodes\"")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Nodes, A::Error> {
+        let mut nodes = None;
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::Nodes => nodes = Some(map.next_value::<NodeList>()?.0),
+                Member::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        nodes
+            .map(Nodes)
+            .ok_or_else(|| serde::de::Error::missing_field("nodes"))
+    }
+}
+
+struct NodeList(HashMap<Box<str>, Payload>);
+
+impl<'de> serde::Deserialize<'de> for NodeList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NodeList, D::Error> {
+        d.deserialize_seq(NodeListVisitor)
+    }
+}
+
+struct NodeListVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NodeListVisitor {
+    type Value = NodeList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of releases")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<NodeList, A::Error> {
+        #[derive(serde::Deserialize)]
+        struct Node {
+            version: String,
+            payload: String,
+        }
+        let mut releases = HashMap::new();
+        let mut count = 0usize;
+        while let Some(node) = seq.next_element::<Node>()? {
+            count += 1;
+            if count > MAX_GRAPH_RELEASES {
+                return Err(serde::de::Error::custom(format!(
+                    "more than {MAX_GRAPH_RELEASES} releases"
+                )));
+            }
+            if node.version.len() > MAX_VERSION_LEN {
+                continue;
+            }
+            let payload = match Reference::parse(&node.payload)
+                .ok()
+                .and_then(|r| r.digest().and_then(|d| Digest::parse(d).ok()))
+            {
+                Some(d) => Payload::Digest(d),
+                None => Payload::NotADigest(node.payload.chars().take(200).collect()),
+            };
+            releases.insert(node.version.into_boxed_str(), payload);
+        }
+        Ok(NodeList(releases))
     }
 }
 
@@ -285,5 +400,31 @@ mod tests {
             Graph::parse("u", "c", Arch::X86_64, b"[]"),
             Err(ReleaseError::InvalidGraph { .. })
         ));
+    }
+
+    #[test]
+    fn graphs_are_bounded() {
+        // A string longer than the limit anywhere, even where nothing is
+        // kept, ends the read.
+        let long = format!(
+            r#"{{"nodes":[],"edges":[],"x":"{}"}}"#,
+            "a".repeat(MAX_GRAPH_STRING + 1)
+        );
+        let e = Graph::parse("u", "c", Arch::X86_64, long.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("a string is longer than"), "{e}");
+        // Escaped quotes do not end a string early.
+        let escaped = format!(
+            r#"{{"nodes":[],"x":"{}"}}"#,
+            "\\\"".repeat(MAX_GRAPH_STRING)
+        );
+        assert!(Graph::parse("u", "c", Arch::X86_64, escaped.as_bytes()).is_err());
+        let mut many = String::from(r#"{"nodes":["#);
+        for i in 0..=MAX_GRAPH_RELEASES {
+            many.push_str(&format!(r#"{{"version":"4.0.{i}","payload":"x"}},"#));
+        }
+        many.pop();
+        many.push_str("]}");
+        let e = Graph::parse("u", "c", Arch::X86_64, many.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
     }
 }

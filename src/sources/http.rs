@@ -1,24 +1,30 @@
 //! The HTTP client every network fetch goes through (registries, signature
-//! stores, the update graph): TLS settings, timeouts, retries, bounded
+//! stores, the update graph): TLS settings, time limits, retries, bounded
 //! bodies, and one-line errors that name the URL.
+//!
+//! Time: each attempt of a request (connection, headers and body
+//! together) gets at most `--timeout`; a client made
+//! [`with_deadline`](HttpClient::with_deadline) also stops every attempt,
+//! retry wait and new request at that instant (the per-image and per-run
+//! limits). reqwest's blocking client applies its client-wide timeout to
+//! each `read()` of a body only, so the total limit is set per request,
+//! where reqwest enforces it over the whole body.
 //!
 //! Blocking reqwest over rustls with the `ring` provider, so `cargo build`
 //! needs no C toolchain beyond what Rust itself needs and no system TLS
 //! library. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`.
-//!
-//! Nothing is set up until the first request: a run that reads only local
-//! files (a ConfigMap, a directory) loads no CA certificates at all. Hosts
-//! with certs.d CAs ([`super::certs_d`]) or marked insecure get a client
-//! of their own, made at their first request.
 
 use crate::io::error_chain;
 use crate::io::{BoundedReadError, read_limited};
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, RETRY_AFTER};
 use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How the client connects; [`Default`] is what the CLI uses unless told
 /// otherwise.
@@ -37,11 +43,13 @@ pub struct HttpOptions {
     pub insecure_hosts: Vec<String>,
     /// Limit for establishing a connection.
     pub connect_timeout: Duration,
-    /// Limit for a whole request, body included.
+    /// Limit for one attempt of a request: connection, headers and body
+    /// together.
     pub timeout: Duration,
     /// How many times a 5xx answer or a dropped connection is retried.
     pub retries: u32,
-    /// Wait before the first retry; doubled for each further one.
+    /// Wait before the first retry; doubled for each further one, up to
+    /// [`MAX_RETRY_BACKOFF`](crate::io::MAX_RETRY_BACKOFF).
     pub backoff: Duration,
 }
 
@@ -53,10 +61,69 @@ impl Default for HttpOptions {
             certs_d: Vec::new(),
             insecure_hosts: Vec::new(),
             connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(60),
+            timeout: crate::io::DEFAULT_REQUEST_TIMEOUT,
             retries: 3,
-            backoff: Duration::from_millis(250),
+            backoff: crate::io::FIRST_RETRY_BACKOFF,
         }
+    }
+}
+
+/// A time limit, named as the user set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// `--timeout`: one attempt of one request.
+    Request(Duration),
+    /// `--image-timeout`: everything fetched for one image.
+    Image(Duration),
+    /// `--run-timeout`: the whole run.
+    Run(Duration),
+}
+
+impl fmt::Display for TimeLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (flag, d, per) = match self {
+            TimeLimit::Request(d) => ("--timeout", d, "request"),
+            TimeLimit::Image(d) => ("--image-timeout", d, "image"),
+            TimeLimit::Run(d) => ("--run-timeout", d, "run"),
+        };
+        write!(f, "{flag} {}s per {per}", d.as_secs_f64())
+    }
+}
+
+/// An instant by which work must be done, and the limit that set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: Instant,
+    pub limit: TimeLimit,
+}
+
+impl Deadline {
+    /// `limit` from now.
+    pub fn after(limit: TimeLimit) -> Deadline {
+        let d = match limit {
+            TimeLimit::Request(d) | TimeLimit::Image(d) | TimeLimit::Run(d) => d,
+        };
+        Deadline {
+            at: Instant::now() + d,
+            limit,
+        }
+    }
+
+    /// The earlier of two optional deadlines.
+    pub fn earliest(a: Option<Deadline>, b: Option<Deadline>) -> Option<Deadline> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Time left, zero once the deadline has passed.
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    pub fn has_passed(&self) -> bool {
+        self.remaining().is_zero()
     }
 }
 
@@ -86,8 +153,16 @@ pub enum HttpError {
     Dns { url: String, detail: String },
     #[error("{url}: TLS error: {detail}{}", tls_hint(detail))]
     Tls { url: String, detail: String },
-    #[error("{url}: no answer within {}s (timeout)", after.as_secs_f32())]
-    Timeout { url: String, after: Duration },
+    #[error("{url}: timed out ({limit})")]
+    Timeout { url: String, limit: TimeLimit },
+    /// A retry was due but would have started past the deadline. `last`
+    /// is the failure that called for it (its message is part of this
+    /// one: these messages travel as text).
+    #[error("{last}; not retried: the time is up ({limit})")]
+    NoTimeToRetry {
+        last: Box<HttpError>,
+        limit: TimeLimit,
+    },
     #[error("{url}: cannot connect: {detail}")]
     Connect { url: String, detail: String },
     #[error("{url}: redirect refused: {detail}")]
@@ -96,7 +171,7 @@ pub enum HttpError {
     TooLarge { url: String, max: u64 },
     #[error("{url}: {detail}")]
     Other { url: String, detail: String },
-    #[error("cannot use CA file {}: {detail}", path.display())]
+    #[error("cannot use CA file {path}: {detail}")]
     CaFile { path: PathBuf, detail: String },
     #[error("{url}: cannot set up the HTTP client: {detail}")]
     Setup { url: String, detail: String },
@@ -121,6 +196,28 @@ pub struct Response {
 }
 
 impl Response {
+    /// Whether the answer is a web page (by its `Content-Type`, or by how
+    /// the body starts): what a login portal or a wrong URL serves where
+    /// data was expected.
+    pub fn is_html(&self) -> bool {
+        let declared = self
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let v = v.trim_start().to_ascii_lowercase();
+                v.starts_with("text/html") || v.starts_with("application/xhtml")
+            });
+        let start: Vec<u8> = self
+            .body
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace())
+            .take(14)
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        declared || start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
+    }
+
     /// The body when the status is 2xx, else the matching error.
     pub fn into_ok(self) -> Result<Vec<u8>, HttpError> {
         if (200..300).contains(&self.status) {
@@ -140,6 +237,11 @@ impl Response {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: Arc<Inner>,
+    /// No request, attempt or retry wait goes past this.
+    deadline: Option<Deadline>,
+    /// Set once the deadline has cut a request short (shared by the
+    /// clones of one [`with_deadline`](Self::with_deadline) client).
+    cut: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -173,6 +275,8 @@ impl HttpClient {
                 shared: OnceLock::new(),
                 per_host: Mutex::default(),
             }),
+            deadline: None,
+            cut: Arc::default(),
         })
     }
 
@@ -270,35 +374,75 @@ impl HttpClient {
         })
     }
 
+    /// The same client (connections, TLS settings) whose requests all end
+    /// by `deadline` (or this client's own deadline, if earlier).
+    pub fn with_deadline(&self, deadline: Deadline) -> HttpClient {
+        HttpClient {
+            inner: self.inner.clone(),
+            deadline: Deadline::earliest(self.deadline, Some(deadline)),
+            cut: Arc::default(),
+        }
+    }
+
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.deadline
+    }
+
+    /// Whether the deadline (not `--timeout`) has ended a request or
+    /// stopped a retry of this client or its clones.
+    pub fn was_cut_short(&self) -> bool {
+        self.cut.load(Ordering::Relaxed)
+    }
+
+    /// Notes `e` if the deadline caused it, and passes it on.
+    fn noted(&self, e: HttpError) -> HttpError {
+        let by_deadline = match &e {
+            HttpError::Timeout { limit, .. } | HttpError::NoTimeToRetry { limit, .. } => {
+                !matches!(limit, TimeLimit::Request(_))
+            }
+            _ => false,
+        };
+        if by_deadline {
+            self.cut.store(true, Ordering::Relaxed);
+        }
+        e
+    }
+
+    /// The time the next attempt may take and the limit that sets it; an
+    /// error naming `url` once the deadline has passed.
+    fn attempt_limit(&self, url: &str) -> Result<(Duration, TimeLimit), HttpError> {
+        let request = (
+            self.inner.options.timeout,
+            TimeLimit::Request(self.inner.options.timeout),
+        );
+        let Some(deadline) = self.deadline else {
+            return Ok(request);
+        };
+        let left = deadline.remaining();
+        if left.is_zero() {
+            return Err(HttpError::Timeout {
+                url: url.to_string(),
+                limit: deadline.limit,
+            });
+        }
+        Ok(if left < request.0 {
+            (left, deadline.limit)
+        } else {
+            request
+        })
+    }
+
     /// GET `url`, reading at most `max` body bytes. 5xx answers and
     /// dropped connections are retried with backoff; any other status is
     /// returned for the caller to interpret (a final 5xx too).
     pub fn get(&self, url: &str, headers: &HeaderMap, max: u64) -> Result<Response, HttpError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::InvalidUrl {
-            url: url.to_string(),
-            detail: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(HttpError::InvalidUrl {
-                url: url.to_string(),
-                detail: "only http and https URLs can be fetched".into(),
-            });
-        }
-        let mut attempt = 0;
-        loop {
-            let started = std::time::Instant::now();
-            let result = self.get_once(&parsed, url, headers, max);
+        let parsed = parse_url(url)?;
+        self.with_retries(|| {
+            let started = Instant::now();
+            let result = self.get_once(&parsed, url, headers, &mut Body::Buffer(max));
             log_request(url, &result, started.elapsed());
-            let retry = match &result {
-                Ok(r) => r.status >= 500,
-                Err(e) => e.is_transient(),
-            };
-            if !retry || attempt >= self.options().retries {
-                return result;
-            }
-            std::thread::sleep(self.options().backoff * 2u32.saturating_pow(attempt));
-            attempt += 1;
-        }
+            result
+        })
     }
 
     /// GET `url` and return the body of a 2xx answer; every other status
@@ -307,34 +451,154 @@ impl HttpClient {
         self.get(url, headers, max)?.into_ok()
     }
 
+    /// GET `url` and hand the body of a 2xx answer to `read` as it
+    /// arrives, never holding it whole; every other status is an error.
+    /// Retried like [`get`](Self::get) until the body starts. If reading
+    /// the body failed (past `max` bytes, a time limit, a dropped
+    /// connection), that is the error, whatever `read` made of it.
+    pub fn get_ok_streamed<T>(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        max: u64,
+        read: impl FnOnce(&mut dyn Read) -> T,
+    ) -> Result<T, HttpError> {
+        let parsed = parse_url(url)?;
+        let mut read = Some(read);
+        let mut made = None;
+        let mut each = |body: &mut dyn Read| made = read.take().map(|f| f(body));
+        let response = self.with_retries(|| {
+            let started = Instant::now();
+            let result = self.get_once(&parsed, url, headers, &mut Body::Stream(max, &mut each));
+            log_request(url, &result, started.elapsed());
+            result
+        })?;
+        match made {
+            Some(made) => Ok(made),
+            None => Err(response
+                .into_ok()
+                .err()
+                .unwrap_or_else(|| HttpError::Other {
+                    url: url.to_string(),
+                    detail: "no body".into(),
+                })),
+        }
+    }
+
+    /// The status `url` answers with, reading none of the body (which is
+    /// dropped with its connection); not retried. For "is there more?"
+    /// questions whose answer must not cost a download.
+    pub fn status_of(&self, url: &str, headers: &HeaderMap) -> Result<u16, HttpError> {
+        let parsed = parse_url(url)?;
+        let response = self
+            .get_once(&parsed, url, headers, &mut Body::Skip)
+            .map_err(|e| self.noted(e))?;
+        Ok(response.status)
+    }
+
+    /// Runs `attempt` until it gives a final answer: 5xx answers and
+    /// transient errors are tried again, at most `retries` times, after a
+    /// doubling wait capped at [`MAX_RETRY_BACKOFF`](crate::io::MAX_RETRY_BACKOFF),
+    /// and never past the deadline.
+    fn with_retries(
+        &self,
+        mut attempt: impl FnMut() -> Result<Response, HttpError>,
+    ) -> Result<Response, HttpError> {
+        let mut done = 0;
+        loop {
+            let result = attempt().map_err(|e| self.noted(e));
+            let retry = match &result {
+                Ok(r) => r.status >= 500,
+                Err(e) => e.is_transient(),
+            };
+            if !retry || done >= self.inner.options.retries {
+                return result;
+            }
+            let wait = self
+                .inner
+                .options
+                .backoff
+                .saturating_mul(2u32.saturating_pow(done))
+                .min(crate::io::MAX_RETRY_BACKOFF);
+            // A retry that could not start before the deadline is not
+            // worth waiting for.
+            if let Some(d) = self.deadline.filter(|d| d.remaining() <= wait) {
+                let last = match result {
+                    Ok(r) => status_error(&r.url, r.status, &r.headers, &r.body),
+                    Err(e) => e,
+                };
+                return Err(self.noted(HttpError::NoTimeToRetry {
+                    last: Box::new(last),
+                    limit: d.limit,
+                }));
+            }
+            std::thread::sleep(wait);
+            done += 1;
+        }
+    }
+
+    /// One attempt, its body used as `body` says.
     fn get_once(
         &self,
         parsed: &reqwest::Url,
         url: &str,
         headers: &HeaderMap,
-        max: u64,
+        body: &mut Body<'_>,
     ) -> Result<Response, HttpError> {
+        let (time, time_limit) = self.attempt_limit(url)?;
         let response = self
             .client_for(parsed)?
             .get(parsed.clone())
             .headers(headers.clone())
+            .timeout(time)
             .send()
-            .map_err(|e| self.classify(url, &e))?;
+            .map_err(|e| classify(url, &e, time_limit))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        // Error bodies are only used for a hint in the message.
-        let limit = if status < 400 {
-            max
-        } else {
-            max.min(64 * 1024)
+        // A redirect still here is one reqwest would not follow (a
+        // `Location` that is no http(s) URL, e.g. `file:///etc/passwd`).
+        if (300..400).contains(&status) {
+            if let Some(location) = headers.get(LOCATION) {
+                return Err(HttpError::Redirect {
+                    url: url.to_string(),
+                    detail: refused_redirect(&String::from_utf8_lossy(location.as_bytes())),
+                });
+            }
+        }
+        let answer = |body: Vec<u8>| Response {
+            url: url.to_string(),
+            status,
+            headers: headers.clone(),
+            body,
         };
-        if response.content_length().is_some_and(|n| n > limit) && status < 400 {
+        let max = match body {
+            Body::Skip => return Ok(answer(Vec::new())),
+            // Error bodies are only used for a hint in the message.
+            _ if status >= 400 => 64 * 1024,
+            Body::Buffer(max) | Body::Stream(max, _) => *max,
+        };
+        if response.content_length().is_some_and(|n| n > max) && status < 400 {
             return Err(HttpError::TooLarge {
                 url: url.to_string(),
-                max: limit,
+                max,
             });
         }
-        let body = read_limited(response, limit).map_err(|e| match e {
+        if let (Body::Stream(_, read), 200..=299) = (body, status) {
+            let mut limited = LimitedBody {
+                inner: response,
+                left: max,
+                url,
+                max,
+                time_limit,
+                failure: None,
+            };
+            read(&mut limited);
+            return match limited.failure {
+                Some(e) => Err(e),
+                None => Ok(answer(Vec::new())),
+            };
+        }
+        let body = read_limited(response, max).map_err(|e| match e {
             BoundedReadError::TooLarge if status >= 400 => HttpError::Status {
                 url: url.to_string(),
                 status,
@@ -342,58 +606,66 @@ impl HttpClient {
             },
             BoundedReadError::TooLarge => HttpError::TooLarge {
                 url: url.to_string(),
-                max: limit,
+                max,
             },
-            BoundedReadError::Io(io) => self.classify_io(url, &io),
+            BoundedReadError::Io(io) => classify_io(url, &io, time_limit),
         });
-        let body = match body {
-            Ok(b) => b,
-            Err(HttpError::Status { .. }) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        Ok(Response {
-            url: url.to_string(),
-            status,
-            headers,
-            body,
-        })
+        match body {
+            Ok(b) => Ok(answer(b)),
+            Err(HttpError::Status { .. }) => Ok(answer(Vec::new())),
+            Err(e) => Err(e),
+        }
     }
+}
 
-    fn classify(&self, url: &str, e: &reqwest::Error) -> HttpError {
-        let url = url.to_string();
-        let detail = error_chain(e);
-        if e.is_timeout() || detail.contains("timed out") {
-            return HttpError::Timeout {
-                url,
-                after: self.options().timeout,
-            };
-        }
-        if e.is_redirect() {
-            return HttpError::Redirect { url, detail };
-        }
-        if is_tls_error(e) {
-            return HttpError::Tls { url, detail };
-        }
-        if detail.contains("dns error") || detail.contains("failed to lookup address") {
-            return HttpError::Dns { url, detail };
-        }
-        if e.is_connect() {
-            return HttpError::Connect { url, detail };
-        }
-        HttpError::Other { url, detail }
-    }
+/// What an attempt does with the body of the answer.
+enum Body<'a> {
+    /// Nothing: only the status is wanted.
+    Skip,
+    /// Read it whole, at most this many bytes.
+    Buffer(u64),
+    /// Hand a 2xx body of at most this many bytes to the function as it
+    /// arrives (other answers are buffered for their error message).
+    Stream(u64, &'a mut dyn FnMut(&mut dyn Read)),
+}
 
-    fn classify_io(&self, url: &str, e: &std::io::Error) -> HttpError {
-        let detail = error_chain(e);
-        if e.kind() == std::io::ErrorKind::TimedOut || detail.contains("timed out") {
-            HttpError::Timeout {
-                url: url.to_string(),
-                after: self.options().timeout,
+/// A response body that stops at `max` bytes and remembers why reading
+/// it failed, as the [`HttpError`] the caller reports.
+struct LimitedBody<'a, R> {
+    inner: R,
+    left: u64,
+    url: &'a str,
+    max: u64,
+    time_limit: TimeLimit,
+    failure: Option<HttpError>,
+}
+
+impl<R: Read> Read for LimitedBody<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.failure.is_some() {
+            return Err(std::io::Error::other("the response could not be read"));
+        }
+        // One byte past the limit tells "exactly max" from "more".
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        match self.inner.read(&mut buf[..want]) {
+            Ok(n) if n as u64 > self.left => {
+                self.failure = Some(HttpError::TooLarge {
+                    url: self.url.to_string(),
+                    max: self.max,
+                });
+                Err(std::io::Error::other("response too large"))
             }
-        } else {
-            HttpError::Other {
-                url: url.to_string(),
-                detail: format!("reading the response: {detail}"),
+            Ok(n) => {
+                self.left -= n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let failure = classify_io(self.url, &e, self.time_limit);
+                self.failure = Some(failure);
+                Err(e)
             }
         }
     }
@@ -443,12 +715,85 @@ fn read_pem_certs(
     Ok(certs)
 }
 
+/// An http(s) URL, or the error naming it.
+fn parse_url(url: &str) -> Result<reqwest::Url, HttpError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::InvalidUrl {
+        url: url.to_string(),
+        detail: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(HttpError::InvalidUrl {
+            url: url.to_string(),
+            detail: "only http and https URLs can be fetched".into(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// A failed attempt as one of [`HttpError`]'s kinds; `limit` is the time
+/// limit the attempt ran under.
+fn classify(url: &str, e: &reqwest::Error, limit: TimeLimit) -> HttpError {
+    let url = url.to_string();
+    let detail = error_chain(e);
+    if e.is_timeout() || detail.contains("timed out") {
+        return HttpError::Timeout { url, limit };
+    }
+    if e.is_redirect() {
+        // reqwest's own words ("error following redirect") add nothing
+        // to the policy's reason.
+        let detail = std::error::Error::source(e)
+            .map(error_chain)
+            .unwrap_or(detail);
+        return HttpError::Redirect { url, detail };
+    }
+    if is_tls_error(e) {
+        return HttpError::Tls { url, detail };
+    }
+    if detail.contains("dns error") || detail.contains("failed to lookup address") {
+        return HttpError::Dns { url, detail };
+    }
+    if e.is_connect() {
+        return HttpError::Connect { url, detail };
+    }
+    HttpError::Other { url, detail }
+}
+
+fn classify_io(url: &str, e: &std::io::Error, limit: TimeLimit) -> HttpError {
+    let detail = error_chain(e);
+    if e.kind() == std::io::ErrorKind::TimedOut || detail.contains("timed out") {
+        HttpError::Timeout {
+            url: url.to_string(),
+            limit,
+        }
+    } else {
+        HttpError::Other {
+            url: url.to_string(),
+            detail: format!("reading the response: {detail}"),
+        }
+    }
+}
+
+/// Why a redirect to `location` is not followed.
+fn refused_redirect(location: &str) -> String {
+    let location: String = location
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    format!("the server redirects to {location}; only http and https redirects are followed")
+}
+
 fn redirect_policy(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let to_scheme = attempt.url().scheme();
+    if !matches!(to_scheme, "http" | "https") {
+        let detail = refused_redirect(attempt.url().as_str());
+        return attempt.error(detail);
+    }
     let from_https = attempt
         .previous()
         .last()
         .is_some_and(|u| u.scheme() == "https");
-    if from_https && attempt.url().scheme() != "https" {
+    if from_https && to_scheme != "https" {
         let to = attempt.url().to_string();
         return attempt.error(format!("https must not redirect to {to}"));
     }
@@ -550,23 +895,6 @@ mod tests {
             status_error("u", 502, &h, b""),
             HttpError::Status { status: 502, .. }
         ));
-    }
-
-    #[test]
-    fn tls_errors_hint_at_the_option_that_helps() {
-        let tls = |detail: &str| {
-            HttpError::Tls {
-                url: "https://r.example/v2/".into(),
-                detail: detail.into(),
-            }
-            .to_string()
-        };
-        assert!(tls("invalid peer certificate: UnknownIssuer").contains("--ca-file FILE"));
-        assert!(
-            tls("received corrupt message of type InvalidContentType")
-                .contains("--tls-verify=false")
-        );
-        assert!(!tls("handshake failure").contains("--"));
     }
 
     #[test]

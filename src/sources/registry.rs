@@ -12,7 +12,7 @@ use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Why a manifest could not be fetched.
 #[derive(Debug, thiserror::Error)]
@@ -234,10 +234,16 @@ pub struct Manifest {
 }
 
 /// A registry client shared by all fetches of a run (it caches tokens and
-/// which scheme each insecure registry speaks).
-#[derive(Debug)]
+/// which scheme each insecure registry speaks). Cheap to clone: clones
+/// share the caches.
+#[derive(Debug, Clone)]
 pub struct RegistryClient {
     http: HttpClient,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
     credentials: Credentials,
     /// `registry/repository` → Authorization header value.
     tokens: Mutex<HashMap<String, String>>,
@@ -249,9 +255,20 @@ impl RegistryClient {
     pub fn new(http: HttpClient, credentials: Credentials) -> RegistryClient {
         RegistryClient {
             http,
-            credentials,
-            tokens: Mutex::default(),
-            plain_http: Mutex::default(),
+            shared: Arc::new(Shared {
+                credentials,
+                tokens: Mutex::default(),
+                plain_http: Mutex::default(),
+            }),
+        }
+    }
+
+    /// This client (same caches) fetching through `http`, e.g. a client
+    /// with one image's deadline.
+    pub fn with_http(&self, http: HttpClient) -> RegistryClient {
+        RegistryClient {
+            http,
+            shared: self.shared.clone(),
         }
     }
 
@@ -272,7 +289,7 @@ impl RegistryClient {
             HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
         );
 
-        let known_plain = self.plain_http.lock().unwrap().get(host).copied();
+        let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
         let response = match known_plain {
             Some(plain) => {
                 self.get_authorized(reference, &url_for(host, plain, &path), &headers)?
@@ -285,7 +302,8 @@ impl RegistryClient {
                 // plain http if the registry does not speak TLS.
                 match self.get_authorized(reference, &url_for(host, false, &path), &headers) {
                     Ok(r) => {
-                        self.plain_http
+                        self.shared
+                            .plain_http
                             .lock()
                             .unwrap()
                             .insert(host.to_string(), false);
@@ -294,7 +312,8 @@ impl RegistryClient {
                     Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
                         let r =
                             self.get_authorized(reference, &url_for(host, true, &path), &headers)?;
-                        self.plain_http
+                        self.shared
+                            .plain_http
                             .lock()
                             .unwrap()
                             .insert(host.to_string(), true);
@@ -328,7 +347,7 @@ impl RegistryClient {
     ) -> Result<crate::sources::http::Response, RegistryError> {
         let max = crate::io::MAX_MANIFEST_SIZE;
         let key = reference.repository();
-        let cached = self.tokens.lock().unwrap().get(&key).cloned();
+        let cached = self.shared.tokens.lock().unwrap().get(&key).cloned();
         let with_auth = |auth: Option<&str>| -> Result<HeaderMap, RegistryError> {
             let mut h = headers.clone();
             if let Some(a) = auth {
@@ -360,7 +379,7 @@ impl RegistryClient {
                 url: url.to_string(),
                 detail,
             })?;
-        let creds = self.credentials.lookup(reference);
+        let creds = self.shared.credentials.lookup(reference);
         let auth = match challenge {
             Challenge::Basic => match creds {
                 Some(c) => c.header(),
@@ -391,12 +410,12 @@ impl RegistryClient {
                 detail,
             });
         }
-        self.tokens.lock().unwrap().insert(key, auth);
+        self.shared.tokens.lock().unwrap().insert(key, auth);
         Ok(response)
     }
 
     fn no_credentials_hint(&self) -> String {
-        let paths = self.credentials.paths();
+        let paths = self.shared.credentials.paths();
         if paths.is_empty() {
             "credentials required and no auth file found (use --authfile, podman login or docker login)".into()
         } else {

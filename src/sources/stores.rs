@@ -6,7 +6,10 @@
 //!
 //! Every list is ordered (N = 1, 2, …, ending at the first missing one) and
 //! bounded: at most [`MAX_SIGNATURES`] signatures of at most
-//! [`MAX_SIGNATURE_SIZE`] bytes each.
+//! [`MAX_SIGNATURE_SIZE`] bytes each. Signatures are handed to the caller
+//! one at a time as they are read, so that a caller checking each at once
+//! holds one signature, not a store's worth; and a source that fails
+//! after some signatures has still delivered those.
 
 use crate::image::digest::Digest;
 use crate::image::reference::Reference;
@@ -43,8 +46,12 @@ pub enum StoreError {
     NotADirectory { path: PathBuf },
     #[error(transparent)]
     File(#[from] crate::io::FileError),
-    #[error("{location}: more than {MAX_SIGNATURES} signatures for one image")]
+    #[error(
+        "{location}: more than {MAX_SIGNATURES} signatures for one image; the first {MAX_SIGNATURES} were checked, the rest not read"
+    )]
     TooMany { location: String },
+    #[error("{url} is an HTML page, not a signature (a login page or a wrong URL?)")]
+    HtmlPage { url: String },
     #[error("{location}: {detail}")]
     InvalidLocation { location: String, detail: String },
     #[error(transparent)]
@@ -88,14 +95,29 @@ impl Location {
         Ok(Location::Dir(PathBuf::from(s)))
     }
 
-    /// Reads `<root>/<prefix>/signature-1`, `-2`, … until one is missing.
-    pub fn numbered(&self, http: &HttpClient, prefix: &str) -> Result<Vec<Signature>, StoreError> {
+    /// Reads `<root>/<prefix>/signature-1`, `-2`, … until one is
+    /// missing, handing each to `each`.
+    pub fn numbered(
+        &self,
+        http: &HttpClient,
+        prefix: &str,
+        each: &mut dyn FnMut(Signature),
+    ) -> Result<(), StoreError> {
         match self {
-            Location::Url(base) => numbered(self.join(prefix), |n| {
-                let url = format!("{base}/{prefix}/signature-{n}");
-                Ok(fetch_optional(http, &url)?.map(|bytes| Signature { bytes, source: url }))
-            }),
-            Location::Dir(dir) => dir_numbered(dir, prefix),
+            Location::Url(base) => {
+                let url = |n: usize| format!("{base}/{prefix}/signature-{n}");
+                numbered(
+                    self.join(prefix),
+                    |n| {
+                        let url = url(n);
+                        Ok(fetch_optional(http, &url)?
+                            .map(|bytes| Signature { bytes, source: url }))
+                    },
+                    |n| url_exists(http, &url(n)),
+                    each,
+                )
+            }
+            Location::Dir(dir) => dir_numbered(dir, prefix, each),
         }
     }
 
@@ -127,8 +149,9 @@ pub fn mirror_signatures(
     http: &HttpClient,
     store: &Location,
     digest: &Digest,
-) -> Result<Vec<Signature>, StoreError> {
-    store.numbered(http, &digest_component(digest))
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
+    store.numbered(http, &digest_component(digest), each)
 }
 
 /// The containers lookaside layout, as registries.d's `lookaside` URLs use
@@ -139,8 +162,9 @@ pub fn lookaside_signatures(
     base: &Location,
     reference: &Reference,
     digest: &Digest,
-) -> Result<Vec<Signature>, StoreError> {
-    base.numbered(http, &lookaside_prefix(reference, digest))
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
+    base.numbered(http, &lookaside_prefix(reference, digest), each)
 }
 
 fn lookaside_prefix(reference: &Reference, digest: &Digest) -> String {
@@ -153,7 +177,8 @@ pub fn dir_signatures(
     dir: &Path,
     reference: Option<&Reference>,
     digest: &Digest,
-) -> Result<Vec<Signature>, StoreError> {
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
     if !dir.is_dir() {
         return Err(StoreError::NotADirectory {
             path: dir.to_path_buf(),
@@ -161,43 +186,57 @@ pub fn dir_signatures(
     }
     let mirror = digest_component(digest);
     if dir.join(&mirror).is_dir() {
-        return dir_numbered(dir, &mirror);
+        return dir_numbered(dir, &mirror, each);
     }
     if let Some(r) = reference {
         let prefix = lookaside_prefix(r, digest);
         if dir.join(&prefix).is_dir() {
-            return dir_numbered(dir, &prefix);
+            return dir_numbered(dir, &prefix, each);
         }
     }
-    dir_numbered(dir, "")
+    dir_numbered(dir, "", each)
 }
 
-fn dir_numbered(dir: &Path, prefix: &str) -> Result<Vec<Signature>, StoreError> {
+fn dir_numbered(
+    dir: &Path,
+    prefix: &str,
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
     let folder = dir.join(prefix);
-    numbered(folder.display().to_string(), |n| {
-        let path = folder.join(format!("signature-{n}"));
-        Ok(read_optional(&path)?.map(|bytes| Signature {
-            bytes,
-            source: path.display().to_string(),
-        }))
-    })
+    let path = |n: usize| folder.join(format!("signature-{n}"));
+    numbered(
+        folder.display().to_string(),
+        |n| {
+            let path = path(n);
+            Ok(read_optional(&path)?.map(|bytes| Signature {
+                bytes,
+                source: path.display().to_string(),
+            }))
+        },
+        |n| Ok(path(n).exists()),
+        each,
+    )
 }
 
-/// Collects `get(1)`, `get(2)`, … until one is `None`; more than
-/// [`MAX_SIGNATURES`] is an error (checked by asking for one more).
+/// Hands `get(1)`, `get(2)`, … to `each` until one is `None`. After
+/// [`MAX_SIGNATURES`] it stops; if `exists` says there is one more, that
+/// is an error (the ones handed over stand).
 fn numbered(
     location: String,
     mut get: impl FnMut(usize) -> Result<Option<Signature>, StoreError>,
-) -> Result<Vec<Signature>, StoreError> {
-    let mut out = Vec::new();
-    for n in 1..=MAX_SIGNATURES + 1 {
-        let Some(sig) = get(n)? else { break };
-        if n > MAX_SIGNATURES {
-            return Err(StoreError::TooMany { location });
-        }
-        out.push(sig);
+    exists: impl FnOnce(usize) -> Result<bool, StoreError>,
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
+    for n in 1..=MAX_SIGNATURES {
+        let Some(sig) = get(n)? else {
+            return Ok(());
+        };
+        each(sig);
     }
-    Ok(out)
+    if exists(MAX_SIGNATURES + 1)? {
+        return Err(StoreError::TooMany { location });
+    }
+    Ok(())
 }
 
 /// A signature ConfigMap: the entries `sha256-<hex>-N` for `digest`.
@@ -205,16 +244,26 @@ pub fn configmap_signatures(
     configmap: &SignatureConfigMap,
     path: &Path,
     digest: &Digest,
-) -> Vec<Signature> {
-    configmap
-        .signatures(digest)
-        .into_iter()
-        .take(MAX_SIGNATURES)
-        .map(|(key, bytes)| Signature {
+    each: &mut dyn FnMut(Signature),
+) -> Result<(), StoreError> {
+    let entries = configmap.signatures(digest);
+    let count = entries.len();
+    for (key, bytes) in entries.into_iter().take(MAX_SIGNATURES) {
+        each(Signature {
             bytes: bytes.to_vec(),
             source: format!("{}#{key}", path.display()),
-        })
-        .collect()
+        });
+    }
+    if count > MAX_SIGNATURES {
+        return Err(StoreError::TooMany {
+            location: format!(
+                "{}#{}",
+                path.display(),
+                crate::sources::configmap::digest_key(digest)
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// A configured signature source.
@@ -239,26 +288,42 @@ impl SignatureSource {
         ))
     }
 
-    /// The signatures this source has for `digest`. `reference` is where
-    /// the image lives (or its identity), used by the lookaside layout.
+    /// Hands each signature this source has for `digest` to `each`, in
+    /// order, as it is read. `reference` is where the image lives (or its
+    /// identity), used by the lookaside layout. An error may come after
+    /// some signatures were handed over.
+    pub fn for_each_signature(
+        &self,
+        http: &HttpClient,
+        reference: Option<&Reference>,
+        digest: &Digest,
+        each: &mut dyn FnMut(Signature),
+    ) -> Result<(), StoreError> {
+        match self {
+            SignatureSource::Mirror(l) => mirror_signatures(http, l, digest, each),
+            SignatureSource::Lookaside(l) => match reference {
+                Some(r) => lookaside_signatures(http, l, r, digest, each),
+                None => Err(StoreError::InvalidLocation {
+                    location: l.to_string(),
+                    detail: "a lookaside store needs the image's repository".into(),
+                }),
+            },
+            SignatureSource::Dir(d) => dir_signatures(d, reference, digest, each),
+            SignatureSource::ConfigMap(cm, path) => configmap_signatures(cm, path, digest, each),
+        }
+    }
+
+    /// Every signature this source has for `digest` (see
+    /// [`for_each_signature`](Self::for_each_signature)).
     pub fn signatures(
         &self,
         http: &HttpClient,
         reference: Option<&Reference>,
         digest: &Digest,
     ) -> Result<Vec<Signature>, StoreError> {
-        match self {
-            SignatureSource::Mirror(l) => mirror_signatures(http, l, digest),
-            SignatureSource::Lookaside(l) => match reference {
-                Some(r) => lookaside_signatures(http, l, r, digest),
-                None => Err(StoreError::InvalidLocation {
-                    location: l.to_string(),
-                    detail: "a lookaside store needs the image's repository".into(),
-                }),
-            },
-            SignatureSource::Dir(d) => dir_signatures(d, reference, digest),
-            SignatureSource::ConfigMap(cm, path) => Ok(configmap_signatures(cm, path, digest)),
-        }
+        let mut all = Vec::new();
+        self.for_each_signature(http, reference, digest, &mut |s| all.push(s))?;
+        Ok(all)
     }
 }
 
@@ -273,13 +338,26 @@ impl std::fmt::Display for SignatureSource {
     }
 }
 
-/// GET a signature: `None` on 404, the body on 2xx, an error otherwise.
+/// GET a signature: `None` on 404, the body on 2xx, an error otherwise
+/// (a web page too: signatures are binary or armored OpenPGP).
 fn fetch_optional(http: &HttpClient, url: &str) -> Result<Option<Vec<u8>>, StoreError> {
     let response = http.get(url, &HeaderMap::new(), MAX_SIGNATURE_SIZE)?;
     match response.status {
+        200..=299 if response.is_html() => Err(StoreError::HtmlPage {
+            url: url.to_string(),
+        }),
         200..=299 => Ok(Some(response.body)),
         404 => Ok(None),
         s => Err(status_error(url, s, &response.headers, &response.body).into()),
+    }
+}
+
+/// Whether `url` has a signature, without downloading it.
+fn url_exists(http: &HttpClient, url: &str) -> Result<bool, StoreError> {
+    match http.status_of(url, &HeaderMap::new())? {
+        200..=299 => Ok(true),
+        404 => Ok(false),
+        s => Err(status_error(url, s, &HeaderMap::new(), &[]).into()),
     }
 }
 
@@ -340,7 +418,10 @@ pub fn write_mirror_layout(
         move |source| LayoutWriteError::Io { path, source }
     };
     // Unreadable existing files count as "other signatures".
-    let existing = dir_numbered(&folder, "");
+    let existing = {
+        let mut found = Vec::new();
+        dir_numbered(&folder, "", &mut |s| found.push(s)).map(|()| found)
+    };
     if !matches!(&existing, Ok(e) if e.is_empty()) {
         let same = existing.is_ok_and(|e| {
             e.len() == signatures.len() && e.iter().zip(signatures).all(|(e, s)| e.bytes == *s)
@@ -405,15 +486,19 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = digest();
         let r = Reference::parse("registry.redhat.io/albo/bundle:1").unwrap();
+        let all = |dir: &Path, r: Option<&Reference>| {
+            let mut v = Vec::new();
+            dir_signatures(dir, r, &d, &mut |s| v.push(s)).map(|()| v)
+        };
         // Nothing there: no signatures, not an error.
-        assert!(dir_signatures(tmp.path(), Some(&r), &d).unwrap().is_empty());
+        assert!(all(tmp.path(), Some(&r)).unwrap().is_empty());
 
         let look = tmp
             .path()
             .join(format!("albo/bundle@{}", digest_component(&d)));
         std::fs::create_dir_all(&look).unwrap();
         std::fs::write(look.join("signature-1"), b"L1").unwrap();
-        let sigs = dir_signatures(tmp.path(), Some(&r), &d).unwrap();
+        let sigs = all(tmp.path(), Some(&r)).unwrap();
         assert_eq!(sigs.len(), 1);
         assert_eq!(sigs[0].bytes, b"L1");
 
@@ -431,20 +516,30 @@ mod tests {
         assert_eq!(replaced.written.len(), 2);
         assert_eq!(replaced.removed.len(), 1);
         assert!(replaced.removed[0].ends_with("signature-3"));
-        let sigs = dir_signatures(tmp.path(), Some(&r), &d).unwrap();
+        let sigs = all(tmp.path(), Some(&r)).unwrap();
         let bytes: Vec<&[u8]> = sigs.iter().map(|s| s.bytes.as_slice()).collect();
         assert_eq!(bytes, [b"x".as_slice(), b"y".as_slice()]);
         assert!(sigs[1].source.ends_with(
             "sha256=50b9402635dd4b312a86bed05dcdbda8c00120d3789ec2e9b527045100b3bdb4/signature-2"
         ));
 
+        // One more than the limit: the first MAX_SIGNATURES are handed
+        // over, then the error; the extra one is not read.
         let many = tempfile::tempdir().unwrap();
         for n in 1..=MAX_SIGNATURES + 1 {
             std::fs::write(many.path().join(format!("signature-{n}")), b"s").unwrap();
         }
+        let mut seen = 0;
         assert!(matches!(
-            dir_signatures(many.path(), None, &d),
+            dir_signatures(many.path(), None, &d, &mut |_| seen += 1),
             Err(StoreError::TooMany { .. })
         ));
+        assert_eq!(seen, MAX_SIGNATURES);
+        std::fs::remove_file(
+            many.path()
+                .join(format!("signature-{}", MAX_SIGNATURES + 1)),
+        )
+        .unwrap();
+        assert_eq!(all(many.path(), None).unwrap().len(), MAX_SIGNATURES);
     }
 }

@@ -17,12 +17,23 @@
 //! the release could not be resolved, or when nothing verified and a
 //! source could not be read (the unread source might have held a good
 //! signature).
+//!
+//! Bounded whatever the servers do: every image has a deadline
+//! ([`Settings::image_timeout`]) and the run may have one
+//! ([`Settings::run_timeout`]), which every request of the image obeys;
+//! each signature is checked as it arrives and only its outcome is kept;
+//! large answers and signature checks share a few process-wide slots
+//! ([`LARGE_READS_AT_ONCE`](crate::io::LARGE_READS_AT_ONCE),
+//! [`SIGNATURE_CHECKS_AT_ONCE`](crate::io::SIGNATURE_CHECKS_AT_ONCE)), so
+//! memory does not grow with the number of jobs; and
+//! [`Checker::check_each`] hands outcomes over as they are ready, so a run
+//! holds a few outcomes per job, not one per image.
 
 mod outcome;
 mod request;
 
 pub use outcome::{ImageOutcome, ImageReason, SourceFailure, run_status};
-pub use request::{IdentityOverride, ImageRequest, RequestError, Target};
+pub use request::{IdentityOverride, ImageList, ImageRequest, ListError, RequestError, Target};
 
 use crate::config::registries_conf::{self, RegistriesConf};
 use crate::config::registries_d::RegistriesD;
@@ -36,14 +47,14 @@ use crate::signature::openpgp::{Accepted, Keyring, OpenPgp};
 use crate::signature::{Reason, SignatureOutcome};
 use crate::sources::graph::{self, Arch, Graph};
 use crate::sources::http::HttpClient;
+use crate::sources::http::{Deadline, TimeLimit};
 use crate::sources::registry::{Credentials, RegistryClient};
 use crate::sources::stores::SignatureSource;
 use crate::status::Status;
 use outcome::judge;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, SystemTime};
 
 /// Everything a run checks images against.
 #[derive(Debug)]
@@ -69,6 +80,12 @@ pub struct Settings {
     pub jobs: usize,
     /// Keep the bytes of verified signatures in the outcome (for `fetch`).
     pub keep_signatures: bool,
+    /// Everything fetched for one image ends by then (`None`: only each
+    /// request is limited).
+    pub image_timeout: Option<Duration>,
+    /// Everything fetched in the run ends by then, counted from
+    /// [`Checker::new`].
+    pub run_timeout: Option<Duration>,
 }
 
 /// Verifies images; shares one HTTP client, registry client (token cache)
@@ -79,6 +96,7 @@ pub struct Checker {
     http: HttpClient,
     registry: RegistryClient,
     graphs: Mutex<HashMap<(String, Arch), GraphResult>>,
+    run_deadline: Option<Deadline>,
 }
 
 /// A fetched graph, or why it could not be (remembered so that every
@@ -105,67 +123,153 @@ struct Resolved {
 impl Checker {
     pub fn new(settings: Settings, http: HttpClient, credentials: Credentials) -> Checker {
         let registry = RegistryClient::new(http.clone(), credentials);
+        let run_deadline = settings
+            .run_timeout
+            .map(|d| Deadline::after(TimeLimit::Run(d)));
         Checker {
             settings,
             http,
             registry,
             graphs: Mutex::default(),
+            run_deadline,
         }
     }
 
     /// Checks every image, `jobs` at a time; outcomes are in input order.
     pub fn check_all(&self, requests: &[ImageRequest]) -> Vec<ImageOutcome> {
-        self.check_all_with(requests, &|_| {})
+        let mut all = Vec::with_capacity(requests.len());
+        let requests = requests
+            .iter()
+            .cloned()
+            .map(Ok::<_, std::convert::Infallible>);
+        let Ok(()) = self.check_each(requests, |o| {
+            all.push(o);
+            Ok(())
+        });
+        all
     }
 
-    /// [`Checker::check_all`], calling `done` as each image is finished
-    /// (in the order they finish, from the worker threads): the CLI's
-    /// progress display.
-    pub fn check_all_with(
+    /// Checks the images `requests` yields, `jobs` at a time, taking each
+    /// only when a job is free, and hands every outcome to `deliver` as
+    /// soon as it and all earlier ones are ready (input order). A job
+    /// runs at most [`OUTCOMES_WAITING_PER_JOB`](crate::io::OUTCOMES_WAITING_PER_JOB)
+    /// images ahead of the oldest unfinished one, so memory stays bounded
+    /// however many images there are and however slow one of them is.
+    ///
+    /// At the first `Err` from `requests` or from `deliver` no further
+    /// image is started; the images already started are finished (and,
+    /// after an error from `requests`, delivered), then the error is
+    /// returned.
+    pub fn check_each<I, E>(
         &self,
-        requests: &[ImageRequest],
-        done: &(dyn Fn(&ImageOutcome) + Sync),
-    ) -> Vec<ImageOutcome> {
-        let check = |r: &ImageRequest| {
-            let outcome = self.check(r);
-            done(&outcome);
-            outcome
-        };
-        let jobs = self.settings.jobs.clamp(1, requests.len().max(1));
-        if jobs == 1 {
-            return requests.iter().map(check).collect();
-        }
-        let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<ImageOutcome>>> =
-            requests.iter().map(|_| Mutex::new(None)).collect();
+        requests: I,
+        mut deliver: impl FnMut(ImageOutcome) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        I: Iterator<Item = Result<ImageRequest, E>> + Send,
+        E: Send,
+    {
+        let jobs = self.settings.jobs.max(1);
+        let window = jobs * crate::io::OUTCOMES_WAITING_PER_JOB;
+        let queue = Mutex::new(Queue {
+            requests,
+            taken: 0,
+            delivered: 0,
+            ended: false,
+            error: None,
+        });
+        let room = Condvar::new();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, ImageOutcome)>();
         std::thread::scope(|s| {
             for _ in 0..jobs {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(request) = requests.get(i) else {
+                let tx = tx.clone();
+                let (queue, room) = (&queue, &room);
+                s.spawn(move || {
+                    while let Some((i, request)) = Queue::take(queue, room, window) {
+                        let outcome = self.check(&request);
+                        if tx.send((i, outcome)).is_err() {
                             break;
-                        };
-                        let outcome = check(request);
-                        *results[i].lock().unwrap() = Some(outcome);
+                        }
                     }
                 });
             }
+            drop(tx);
+            // Outcomes that finished before an earlier one.
+            let mut waiting: BTreeMap<usize, ImageOutcome> = BTreeMap::new();
+            let mut next = 0;
+            let mut failed = false;
+            for (i, outcome) in rx {
+                waiting.insert(i, outcome);
+                while let Some(o) = waiting.remove(&next) {
+                    next += 1;
+                    if failed {
+                        continue;
+                    }
+                    if let Err(e) = deliver(o) {
+                        failed = true;
+                        let mut q = queue.lock().unwrap();
+                        q.ended = true;
+                        q.error.get_or_insert(e);
+                    }
+                }
+                queue.lock().unwrap().delivered = next;
+                room.notify_all();
+            }
         });
-        results
-            .into_iter()
-            .map(|m| {
-                m.into_inner()
-                    .unwrap()
-                    .expect("every image is checked once")
-            })
-            .collect()
+        match queue.into_inner().unwrap().error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
-    /// Checks one image.
+    /// The deadline of an image started now.
+    fn image_deadline(&self) -> Option<Deadline> {
+        let image = self
+            .settings
+            .image_timeout
+            .map(|d| Deadline::after(TimeLimit::Image(d)));
+        Deadline::earliest(self.run_deadline, image)
+    }
+
+    /// Checks one image within its deadline.
     pub fn check(&self, request: &ImageRequest) -> ImageOutcome {
-        let mut out = ImageOutcome::new(&request.input);
-        let resolved = match self.resolve(request) {
+        let out = ImageOutcome::new(&request.input);
+        let deadline = self.image_deadline();
+        if let Some(d) = deadline.filter(Deadline::has_passed) {
+            let message = format!("not checked: the time is up ({})", d.limit);
+            return out.finish(Status::CouldNotCheck, ImageReason::Timeout, message);
+        }
+        let (http, registry) = match deadline {
+            Some(d) => {
+                let http = self.http.with_deadline(d);
+                let registry = self.registry.with_http(http.clone());
+                (http, registry)
+            }
+            None => (self.http.clone(), self.registry.clone()),
+        };
+        // Large answers (hostile or not) of all jobs share a few slots of
+        // memory: see `io::large_read_scope`.
+        let out = crate::io::large_read_scope(deadline.map(|d| d.at), || {
+            self.check_within(request, out, &http, &registry)
+        });
+        // Whatever step the time ran out in, the limit is why the image
+        // could not be checked.
+        let cut = http.was_cut_short() || deadline.is_some_and(|d| d.has_passed());
+        if out.status == Status::CouldNotCheck && cut {
+            let (status, message) = (out.status, out.message.clone());
+            return out.finish(status, ImageReason::Timeout, message);
+        }
+        out
+    }
+
+    fn check_within(
+        &self,
+        request: &ImageRequest,
+        mut out: ImageOutcome,
+        http: &HttpClient,
+        registry: &RegistryClient,
+    ) -> ImageOutcome {
+        let resolved = match self.resolve(request, http, registry) {
             Ok(r) => r,
             Err((reason, message)) => {
                 let status = match reason {
@@ -227,49 +331,59 @@ impl Checker {
                     .collect()
             };
         for (source, reference, shown) in sources {
-            let signatures = match source.signatures(&self.http, Some(reference), &resolved.digest)
-            {
-                Ok(s) => s,
+            if let Some(d) = http.deadline().filter(Deadline::has_passed) {
+                out.errors.push(SourceFailure {
+                    source: shown,
+                    message: format!("not read: the time is up ({})", d.limit),
+                });
+                break;
+            }
+            // Each signature is checked as it arrives; only its outcome
+            // (and, for `fetch`, a verified one's bytes) is kept.
+            let mut found = 0usize;
+            let read =
+                source.for_each_signature(http, Some(reference), &resolved.digest, &mut |sig| {
+                    found += 1;
+                    let report = {
+                        let _slot = crate::io::SIGNATURE_CHECKS.acquire(None);
+                        check_signature(&sig.bytes, image, &checks)
+                    };
+                    log::debug!(
+                        "{}: {}: {}: {}",
+                        request.input,
+                        sig.source,
+                        report.reason.as_str(),
+                        report.message
+                    );
+                    let verified = report.verified;
+                    let outcome = SignatureOutcome {
+                        source: sig.source.clone(),
+                        report,
+                    };
+                    if !verified {
+                        out.rejected.push(outcome);
+                        return;
+                    }
+                    if out.accepted.is_none() {
+                        out.accepted = Some(outcome);
+                    } else {
+                        out.also_verified.push(outcome);
+                    }
+                    if self.settings.keep_signatures {
+                        out.verified_signatures.push(sig);
+                    }
+                });
+            match read {
+                Ok(()) => {
+                    log::debug!("{}: {shown}: {found} signature(s)", request.input);
+                    out.sources.push(shown)
+                }
                 Err(e) => {
                     log::debug!("{}: {shown} could not be read: {e}", request.input);
                     out.errors.push(SourceFailure {
                         source: shown,
                         message: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            log::debug!(
-                "{}: {shown}: {} signature(s)",
-                request.input,
-                signatures.len()
-            );
-            out.sources.push(shown);
-            for sig in signatures {
-                let report = check_signature(&sig.bytes, image, &checks);
-                log::debug!(
-                    "{}: {}: {}: {}",
-                    request.input,
-                    sig.source,
-                    report.reason.as_str(),
-                    report.message
-                );
-                let verified = report.verified;
-                let outcome = SignatureOutcome {
-                    source: sig.source.clone(),
-                    report,
-                };
-                if !verified {
-                    out.rejected.push(outcome);
-                    continue;
-                }
-                if out.accepted.is_none() {
-                    out.accepted = Some(outcome);
-                } else {
-                    out.also_verified.push(outcome);
-                }
-                if self.settings.keep_signatures {
-                    out.verified_signatures.push(sig);
+                    })
                 }
             }
             if out.accepted.is_some() {
@@ -281,16 +395,18 @@ impl Checker {
         out.finish(status, reason, message)
     }
 
-    fn resolve(&self, request: &ImageRequest) -> Result<Resolved, (ImageReason, String)> {
+    fn resolve(
+        &self,
+        request: &ImageRequest,
+        http: &HttpClient,
+        registry: &RegistryClient,
+    ) -> Result<Resolved, (ImageReason, String)> {
         let overridden = request.identity.as_ref().map(IdentityOverride::expected);
         match &request.target {
             Target::Reference(r) => {
-                let fetched = registries_conf::get_manifest(
-                    &self.settings.registries_conf,
-                    &self.registry,
-                    r,
-                )
-                .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
+                let fetched =
+                    registries_conf::get_manifest(&self.settings.registries_conf, registry, r)
+                        .map_err(|e| (ImageReason::RegistryError, e.to_string()))?;
                 let url = fetched.manifest.url;
                 let manifest = Manifest::new(fetched.manifest.bytes);
                 let invalid = |e: manifest::ManifestError| {
@@ -328,7 +444,7 @@ impl Checker {
                 })
             }
             Target::Version(version) => {
-                let digest = self.release_digest(version)?;
+                let digest = self.release_digest(version, http)?;
                 let (expected, location) = match overridden {
                     Some(o) => o,
                     None => {
@@ -362,7 +478,11 @@ impl Checker {
 
     /// The payload digest of a release version; each channel's graph is
     /// fetched once per run.
-    fn release_digest(&self, version: &str) -> Result<Digest, (ImageReason, String)> {
+    fn release_digest(
+        &self,
+        version: &str,
+        http: &HttpClient,
+    ) -> Result<Digest, (ImageReason, String)> {
         let channel = match &self.settings.channel {
             Some(c) => c.clone(),
             None => graph::default_channel(version)
@@ -374,7 +494,7 @@ impl Checker {
             graphs
                 .entry((channel.clone(), arch))
                 .or_insert_with(|| {
-                    Graph::fetch(&self.http, &self.settings.graph_url, &channel, arch)
+                    Graph::fetch(http, &self.settings.graph_url, &channel, arch)
                         .map(Arc::new)
                         .map_err(|e| e.to_string())
                 })
@@ -388,5 +508,48 @@ impl Checker {
             };
             (reason, e.to_string())
         })
+    }
+}
+
+/// The images not yet started, and how far delivery has got.
+struct Queue<I, E> {
+    requests: I,
+    /// Images taken so far (the next one's index).
+    taken: usize,
+    /// Outcomes handed to the caller so far.
+    delivered: usize,
+    /// No image is to be started any more.
+    ended: bool,
+    error: Option<E>,
+}
+
+impl<I, E> Queue<I, E>
+where
+    I: Iterator<Item = Result<ImageRequest, E>>,
+{
+    /// The next image and its index, once it is no more than `window`
+    /// ahead of delivery; `None` when there are no more.
+    fn take(queue: &Mutex<Self>, room: &Condvar, window: usize) -> Option<(usize, ImageRequest)> {
+        let mut q = queue.lock().unwrap();
+        while !q.ended && q.taken >= q.delivered + window {
+            q = room.wait(q).unwrap();
+        }
+        if q.ended {
+            return None;
+        }
+        match q.requests.next() {
+            Some(Ok(request)) => {
+                q.taken += 1;
+                Some((q.taken - 1, request))
+            }
+            end => {
+                q.ended = true;
+                if let Some(Err(e)) = end {
+                    q.error.get_or_insert(e);
+                }
+                room.notify_all();
+                None
+            }
+        }
     }
 }

@@ -25,6 +25,9 @@ pub enum ImageReason {
     UnknownVersion,
     GraphError,
     SourceError,
+    /// The image's or the run's time limit ran out before the image could
+    /// be checked.
+    Timeout,
 }
 
 impl ImageReason {
@@ -39,6 +42,7 @@ impl ImageReason {
             ImageReason::UnknownVersion => "unknown-version",
             ImageReason::GraphError => "graph-error",
             ImageReason::SourceError => "source-error",
+            ImageReason::Timeout => "timeout",
         }
     }
 }
@@ -145,11 +149,13 @@ pub fn run_status(outcomes: &[ImageOutcome]) -> Status {
 pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
     if let Some(a) = &out.accepted {
         let key = a.report.key_fingerprint.as_deref().unwrap_or("?");
-        return (
-            Status::Verified,
-            ImageReason::Ok,
-            format!("verified using key {key} ({})", a.source),
-        );
+        let mut msg = format!("verified using key {key} ({})", a.source);
+        // A source that failed after (or besides) the accepted signature
+        // does not undo it, but the user should hear of it.
+        for e in &out.errors {
+            msg.push_str(&format!("; warning: {}", e.message));
+        }
+        return (Status::Verified, ImageReason::Ok, msg);
     }
     let rejected = out.rejected.len();
     let best = out
@@ -162,7 +168,7 @@ pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
         let mut msg = format!("could not read signatures: {}", errors.join("; "));
         if let Some(b) = best {
             msg.push_str(&format!(
-                "; {rejected} signature(s) found elsewhere were rejected ({}: {})",
+                "; the {rejected} signature(s) read were rejected ({}: {})",
                 b.report.reason.as_str(),
                 b.report.message
             ));

@@ -4,8 +4,10 @@
 
 use crate::image::digest::Digest;
 use crate::image::reference::{DOCKER_TRANSPORT, Reference, ReferenceError};
+use crate::io::MAX_IMAGE_LIST_LINE;
 use crate::signature::identity::ExpectedIdentity;
 use crate::sources::graph;
+use std::io::Read as _;
 
 /// What an IMAGE argument names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +125,137 @@ fn version_mistake(input: &str) -> Option<RequestError> {
     })
 }
 
+/// A line of an image list that cannot be used; names the list and the
+/// line.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("cannot read the image list {name}")]
+    Io {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{name}:{line}: longer than {MAX_IMAGE_LIST_LINE} bytes: expected `IMAGE [IDENTITY]`")]
+    LineTooLong { name: String, line: usize },
+    #[error("{name}:{line}: not UTF-8 text")]
+    NotUtf8 { name: String, line: usize },
+    #[error("{name}:{line}: expected `IMAGE [IDENTITY]`, found more fields")]
+    TooManyFields { name: String, line: usize },
+    #[error("{name}:{line}: invalid IDENTITY")]
+    Identity {
+        name: String,
+        line: usize,
+        #[source]
+        source: ReferenceError,
+    },
+    #[error("{name}:{line}: invalid IMAGE")]
+    Image {
+        name: String,
+        line: usize,
+        #[source]
+        source: RequestError,
+    },
+}
+
+/// The images of an image list (`verify --from-file`), read one line at a
+/// time so that a list of any length costs one line of memory: `IMAGE` or
+/// `IMAGE IDENTITY` per line (IDENTITY an exact identity for that line,
+/// else `identity` applies); blank lines and `#` comments are skipped.
+pub struct ImageList<R> {
+    reader: R,
+    /// The list's name in messages (a path, or "stdin").
+    name: String,
+    line: usize,
+    identity: Option<IdentityOverride>,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> ImageList<R> {
+    pub fn new(reader: R, name: String, identity: Option<IdentityOverride>) -> ImageList<R> {
+        ImageList {
+            reader,
+            name,
+            line: 0,
+            identity,
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The next line's request, `None` for a blank or comment line.
+    fn parse_line(&mut self) -> Result<Option<ImageRequest>, ListError> {
+        let (name, line) = (self.name.clone(), self.line);
+        let text = std::str::from_utf8(&self.buf).map_err(|_| ListError::NotUtf8 {
+            name: name.clone(),
+            line,
+        })?;
+        let text = text.split('#').next().unwrap_or("").trim();
+        let mut fields = text.split_whitespace();
+        let Some(image) = fields.next() else {
+            return Ok(None);
+        };
+        let identity = match fields.next() {
+            Some(id) => Some(IdentityOverride::Exact(Reference::parse(id).map_err(
+                |source| ListError::Identity {
+                    name: name.clone(),
+                    line,
+                    source,
+                },
+            )?)),
+            None => self.identity.clone(),
+        };
+        if fields.next().is_some() {
+            return Err(ListError::TooManyFields { name, line });
+        }
+        ImageRequest::parse(image, identity)
+            .map(Some)
+            .map_err(|source| ListError::Image { name, line, source })
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for ImageList<R> {
+    type Item = Result<ImageRequest, ListError>;
+
+    /// The next image; after an error, nothing more.
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::BufRead as _;
+        while !self.done {
+            self.buf.clear();
+            self.line += 1;
+            let read = (&mut self.reader)
+                .take(MAX_IMAGE_LIST_LINE + 1)
+                .read_until(b'\n', &mut self.buf);
+            let result = match read {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) if self.buf.len() as u64 > MAX_IMAGE_LIST_LINE => {
+                    Err(ListError::LineTooLong {
+                        name: self.name.clone(),
+                        line: self.line,
+                    })
+                }
+                Ok(_) => self.parse_line(),
+                Err(source) => Err(ListError::Io {
+                    name: self.name.clone(),
+                    source,
+                }),
+            };
+            match result {
+                Ok(None) => continue,
+                Ok(Some(request)) => return Some(Ok(request)),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
 /// `sha256:…`-shaped (an algorithm, a colon, no slash), as opposed to
 /// `host:port/repo` or `repo:tag`.
 fn is_bare_digest(s: &str) -> bool {
@@ -184,5 +317,42 @@ mod tests {
             assert_eq!(e.to_string(), hint);
         }
         assert!(ImageRequest::parse("Bad/Name:1", None).is_err());
+    }
+
+    #[test]
+    fn image_lists_are_read_line_by_line() {
+        let d = "sha256:0da6316466d60a3a4535d5fed3589feb0391989982fba59d47d4c729912d6363";
+        let text = format!("# comment\n\nquay.io/a/b:1\n{d} quay.io/a/b:2 # why\r\nquay.io/a/c:3");
+        let list = ImageList::new(text.as_bytes(), "l.txt".into(), None);
+        let inputs: Vec<String> = list.map(|r| r.unwrap().input).collect();
+        assert_eq!(inputs, ["quay.io/a/b:1", d, "quay.io/a/c:3"]);
+
+        let mut list = ImageList::new(
+            &b"quay.io/a/b:1\nx y z\nquay.io/a/b:2\n"[..],
+            "l".into(),
+            None,
+        );
+        assert!(list.next().unwrap().is_ok());
+        let e = list.next().unwrap().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "l:2: expected `IMAGE [IDENTITY]`, found more fields"
+        );
+        assert!(list.next().is_none(), "nothing after an error");
+
+        // A line without an end is refused at the limit, not read whole.
+        let endless = std::io::BufReader::new(std::io::repeat(b'a'));
+        let e = ImageList::new(endless, "stdin".into(), None)
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(e, ListError::LineTooLong { line: 1, .. }), "{e}");
+
+        let e = ImageList::new(&b"quay.io/a/b:1 Bad/Name\n"[..], "l".into(), None)
+            .next()
+            .unwrap()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("l:1: invalid IDENTITY"), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

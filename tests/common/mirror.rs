@@ -1,8 +1,13 @@
 //! A real HTTP/1.1 server on 127.0.0.1 (std TCP, a thread per
 //! connection, keep-alive) serving signature files and graph documents
-//! from memory, with scripted failures; and a server that accepts
-//! connections and never answers. Shared by the integration tests and the
-//! benchmark.
+//! from memory, with scripted failures and hostile behaviours (bodies
+//! dripped a byte at a time, endless chunked bodies, slow answers, web
+//! pages, huge bodies generated as they are sent, redirects anywhere);
+//! and a server that accepts connections and never answers. Shared by the
+//! integration tests, the benchmark and `examples/hostile_server.rs`.
+//!
+//! Every loop that sends for a long time ends when the client goes away
+//! or the server is dropped.
 
 #![allow(dead_code)]
 
@@ -23,13 +28,34 @@ pub enum Route {
     FailThen { failures: usize, body: Vec<u8> },
     /// Always this status, empty body.
     Status(u16),
+    /// 200 with this body and `Content-Type`.
+    Typed {
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+    /// 200 with a `Content-Length`, then the body one byte every `every`.
+    Drip { body: Vec<u8>, every: Duration },
+    /// 200, chunked, a one-byte chunk every `every`, never ending.
+    EndlessChunks { every: Duration },
+    /// `route`, after waiting `delay` before the status line.
+    Delayed { delay: Duration, route: Box<Route> },
+    /// 200 with `len` bytes of `b'A'`, generated as sent; with `chunked`,
+    /// without a `Content-Length` to refuse it by.
+    Huge { len: u64, chunked: bool },
+    /// 302 to this `Location`.
+    Redirect(String),
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
+    /// Answers for every path starting with a prefix that has no route of
+    /// its own (longest prefix first).
+    prefixes: Vec<(String, Route)>,
     /// Every request target (path and query), in order.
     requests: Vec<String>,
+    /// Stop adding to `requests`.
+    forget: bool,
 }
 
 pub struct Mirror {
@@ -42,7 +68,12 @@ pub struct Mirror {
 
 impl Mirror {
     pub fn start() -> Mirror {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Mirror::start_on("127.0.0.1:0")
+    }
+
+    /// Listens on `addr` (`127.0.0.1:PORT`, port 0 for any).
+    pub fn start_on(addr: &str) -> Mirror {
+        let listener = TcpListener::bind(addr).expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -53,8 +84,8 @@ impl Mirror {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let st = st.clone();
-                    std::thread::spawn(move || serve_connection(conn, &st));
+                    let (st, flag) = (st.clone(), flag.clone());
+                    std::thread::spawn(move || serve_connection(conn, &st, &flag));
                 }
             }
         });
@@ -75,6 +106,14 @@ impl Mirror {
             .insert(path.to_string(), route);
     }
 
+    /// Serves `route` at every path starting with `prefix` that has no
+    /// route of its own.
+    pub fn put_prefix(&self, prefix: &str, route: Route) {
+        let mut s = self.state.lock().unwrap();
+        s.prefixes.push((prefix.to_string(), route));
+        s.prefixes.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+    }
+
     /// How many requests asked for `path` (query ignored).
     pub fn hits(&self, path: &str) -> usize {
         self.state
@@ -88,6 +127,14 @@ impl Mirror {
 
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Stops remembering requests (a long benchmark run would otherwise
+    /// keep millions of them).
+    pub fn forget_requests(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.requests = Vec::new();
+        s.forget = true;
     }
 }
 
@@ -104,7 +151,7 @@ impl Drop for Mirror {
 
 /// Answers requests on one connection until the client closes it (or is
 /// idle for 30 s). Request heads are bounded; bodies are not expected.
-fn serve_connection(conn: TcpStream, state: &Mutex<State>) {
+fn serve_connection(conn: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
     let _ = conn.set_nodelay(true);
     let mut writer = match conn.try_clone() {
@@ -112,6 +159,12 @@ fn serve_connection(conn: TcpStream, state: &Mutex<State>) {
         Err(_) => return,
     };
     let mut reader = BufReader::new(conn);
+    // A TLS ClientHello (a client trying https first): answer like a
+    // plain-http Go server would, so the client sees a TLS error at once.
+    if reader.fill_buf().is_ok_and(|b| b.first() == Some(&0x16)) {
+        let _ = writer.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        return;
+    }
     loop {
         let mut request_line = String::new();
         match (&mut reader).take(8192).read_line(&mut request_line) {
@@ -142,41 +195,136 @@ fn serve_connection(conn: TcpStream, state: &Mutex<State>) {
             .nth(1)
             .unwrap_or("/")
             .to_string();
-        let (status, body) = answer(state, &target);
-        let reason = match status {
-            200 => "OK",
-            404 => "Not Found",
-            500 => "Internal Server Error",
-            _ => "Status",
-        };
-        let head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n{}\r\n",
-            body.len(),
-            if close { "Connection: close\r\n" } else { "" }
-        );
-        // One write: a head and body written separately would wait for
-        // the client's delayed ACK (Nagle), 40 ms per response.
-        let mut response = head.into_bytes();
-        response.extend_from_slice(&body);
-        if writer.write_all(&response).is_err() {
-            return;
-        }
-        if close {
+        let route = answer(state, &target);
+        if !send(&mut writer, &route, close, stop) || close {
             return;
         }
     }
 }
 
-fn answer(state: &Mutex<State>, target: &str) -> (u16, Vec<u8>) {
+/// Writes one answer; false when the connection is done with.
+fn send(w: &mut TcpStream, route: &Route, close: bool, stop: &AtomicBool) -> bool {
+    let connection = if close { "Connection: close\r\n" } else { "" };
+    let head = |status: u16, content_type: &str, extra: &str| {
+        let reason = match status {
+            200 => "OK",
+            302 => "Found",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            _ => "Status",
+        };
+        format!(
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n{extra}{connection}\r\n"
+        )
+    };
+    // One write for head and body: written separately they would wait
+    // for the client's delayed ACK (Nagle), 40 ms per response.
+    let whole = |w: &mut TcpStream, status: u16, content_type: &str, body: &[u8]| {
+        let mut response = head(
+            status,
+            content_type,
+            &format!("Content-Length: {}\r\n", body.len()),
+        )
+        .into_bytes();
+        response.extend_from_slice(body);
+        w.write_all(&response).is_ok()
+    };
+    let pause = |every: Duration| {
+        std::thread::sleep(every);
+        !stop.load(Ordering::Relaxed)
+    };
+    match route {
+        Route::Body(b) => whole(w, 200, "application/octet-stream", b),
+        Route::FailThen { .. } => unreachable!("resolved by answer()"),
+        Route::Status(404) => whole(w, 404, "text/plain", b"not found"),
+        Route::Status(500) => whole(w, 500, "text/plain", b"internal error"),
+        Route::Status(code) => whole(w, *code, "text/plain", b""),
+        Route::Typed { content_type, body } => whole(w, 200, content_type, body),
+        Route::Redirect(location) => {
+            let extra = format!("Location: {location}\r\nContent-Length: 0\r\n");
+            w.write_all(head(302, "text/plain", &extra).as_bytes())
+                .is_ok()
+        }
+        Route::Drip { body, every } => {
+            let extra = format!("Content-Length: {}\r\n", body.len());
+            if w.write_all(head(200, "application/octet-stream", &extra).as_bytes())
+                .is_err()
+            {
+                return false;
+            }
+            for byte in body {
+                if !pause(*every) || w.write_all(&[*byte]).is_err() {
+                    return false;
+                }
+            }
+            true
+        }
+        Route::EndlessChunks { every } => {
+            let extra = "Transfer-Encoding: chunked\r\n";
+            if w.write_all(head(200, "application/octet-stream", extra).as_bytes())
+                .is_err()
+            {
+                return false;
+            }
+            while pause(*every) {
+                if w.write_all(b"1\r\nA\r\n").is_err() {
+                    return false;
+                }
+            }
+            false
+        }
+        Route::Delayed { delay, route } => pause(*delay) && send(w, route, close, stop),
+        Route::Huge { len, chunked } => {
+            let extra = if *chunked {
+                "Transfer-Encoding: chunked\r\n".to_string()
+            } else {
+                format!("Content-Length: {len}\r\n")
+            };
+            if w.write_all(head(200, "application/octet-stream", &extra).as_bytes())
+                .is_err()
+            {
+                return false;
+            }
+            let block = [b'A'; 64 * 1024];
+            let mut left = *len;
+            while left > 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return false;
+                }
+                let n = left.min(block.len() as u64) as usize;
+                let sent = if *chunked {
+                    let mut chunk = format!("{n:x}\r\n").into_bytes();
+                    chunk.extend_from_slice(&block[..n]);
+                    chunk.extend_from_slice(b"\r\n");
+                    w.write_all(&chunk)
+                } else {
+                    w.write_all(&block[..n])
+                };
+                if sent.is_err() {
+                    return false;
+                }
+                left -= n as u64;
+            }
+            !*chunked || w.write_all(b"0\r\n\r\n").is_ok()
+        }
+    }
+}
+
+/// The route for `target`, remembering the request.
+fn answer(state: &Mutex<State>, target: &str) -> Route {
     let path = target.split('?').next().unwrap_or("");
     let mut s = state.lock().unwrap();
-    s.requests.push(target.to_string());
-    match s.routes.get(path).cloned() {
-        Some(Route::Body(b))
-        | Some(Route::FailThen {
-            failures: 0,
-            body: b,
-        }) => (200, b),
+    if !s.forget {
+        s.requests.push(target.to_string());
+    }
+    let route = s.routes.get(path).cloned().or_else(|| {
+        s.prefixes
+            .iter()
+            .find(|(p, _)| path.starts_with(p.as_str()))
+            .map(|(_, r)| r.clone())
+    });
+    match route {
+        Some(Route::FailThen { failures: 0, body }) => Route::Body(body),
         Some(Route::FailThen { failures, body }) => {
             s.routes.insert(
                 path.to_string(),
@@ -185,10 +333,10 @@ fn answer(state: &Mutex<State>, target: &str) -> (u16, Vec<u8>) {
                     body,
                 },
             );
-            (500, b"internal error".to_vec())
+            Route::Status(500)
         }
-        Some(Route::Status(code)) => (code, Vec::new()),
-        None => (404, b"not found".to_vec()),
+        Some(r) => r,
+        None => Route::Status(404),
     }
 }
 

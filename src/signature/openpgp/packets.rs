@@ -133,13 +133,18 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
 /// rewriting or the input is not a well-formed packet sequence (sequoia
 /// then reports the problem).
 fn reframe(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len());
+    // The copy is made only once a packet needs rewriting: most
+    // signatures need none, and a copy would double their memory.
+    let mut out: Option<Vec<u8>> = None;
     let mut pos = 0;
-    let mut changed = false;
     while pos < input.len() {
         let f = framing(input, pos)?;
         if f.partial {
-            changed = true;
+            let out = out.get_or_insert_with(|| {
+                let mut v = Vec::with_capacity(input.len());
+                v.extend_from_slice(&input[..pos]);
+                v
+            });
             let len: usize = f.body.iter().map(|r| r.len()).sum();
             out.push(input[pos]);
             out.push(255);
@@ -147,12 +152,12 @@ fn reframe(input: &[u8]) -> Option<Vec<u8>> {
             for r in &f.body {
                 out.extend_from_slice(&input[r.clone()]);
             }
-        } else {
+        } else if let Some(out) = out.as_mut() {
             out.extend_from_slice(&input[pos..f.end]);
         }
         pos = f.end;
     }
-    changed.then_some(out)
+    out
 }
 
 /// How one packet is framed: its tag, where it ends, and the byte ranges
