@@ -90,7 +90,12 @@ measure() {
         | awk '
             /^verified / { ok++; next }
             /^NOT verified / { bad++; if (!first) first = $0; next }
-            END { printf "%d verified, %d not", ok, bad; if (first) printf "; first: %s", substr(first, 1, 400); print "" }
+            END {
+                printf "%d verified, %d not", ok, bad
+                # The first failure, without the image and the words every line has.
+                if (first) { sub(/^NOT verified [^ ]*: (could not check: )?(could not read signatures: )?/, "", first); printf "; first: %s", substr(first, 1, 220) }
+                print ""
+            }
         ' >"$work/summary" || true
     local wall rss exit_code
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s }' "$work/time" 2>/dev/null || true)

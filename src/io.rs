@@ -554,6 +554,54 @@ mod tests {
     }
 
     #[test]
+    fn large_reads_in_a_scope_share_the_slots() {
+        // Small reads never need a slot.
+        let small = vec![1u8; SMALL_READ];
+        large_read_scope(Some(Instant::now()), || {
+            assert_eq!(
+                read_limited(&small[..], u64::MAX).unwrap().len(),
+                SMALL_READ
+            );
+        });
+        // Every slot taken by other threads: a large read in a scope waits
+        // until its deadline, then fails as timed out.
+        let held: Vec<Slot<'_>> = (0..LARGE_READS_AT_ONCE)
+            .map(|_| LARGE_READS.acquire(None).unwrap())
+            .collect();
+        let large = vec![1u8; SMALL_READ + 1];
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let e =
+            large_read_scope(Some(deadline), || read_limited(&large[..], u64::MAX)).unwrap_err();
+        assert!(
+            matches!(&e, BoundedReadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut),
+            "{e:?}"
+        );
+        // Outside any scope, reads are not counted.
+        assert!(read_limited(&large[..], u64::MAX).is_ok());
+        drop(held);
+        // A thread that holds a slot reads on without waiting for more.
+        large_read_scope(Some(Instant::now() + Duration::from_secs(5)), || {
+            for _ in 0..LARGE_READS_AT_ONCE + 1 {
+                assert!(read_limited(&large[..], u64::MAX).is_ok());
+            }
+        });
+    }
+
+    #[test]
+    fn json_strings_are_limited_wherever_they_are() {
+        let read = |doc: &str, max| {
+            let mut r = JsonStringLimit::new(doc.as_bytes(), max);
+            let result = std::io::copy(&mut r, &mut std::io::sink());
+            (result.is_ok(), r.tripped())
+        };
+        assert_eq!(read(r#"{"abcd":"efgh"}"#, 4), (true, false));
+        assert_eq!(read(r#"{"k":"efghi"}"#, 4), (false, true));
+        // An escaped quote does not end the string.
+        assert_eq!(read(r#"{"k":"ab\"cd"}"#, 4), (false, true));
+        assert_eq!(read(r#"{"k":"a\\","l":"bcd"}"#, 4), (true, false));
+    }
+
+    #[test]
     fn bounded_file_read_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("m.json");

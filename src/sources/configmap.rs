@@ -632,4 +632,78 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn members_in_any_order_and_lists_of_configmaps() {
+        let d: Digest = D.parse().unwrap();
+        let k = digest_key(&d);
+        // binaryData before kind: the signatures wait for the kind.
+        let json = format!(
+            r#"{{"binaryData":{{"{k}-2":"dHdv","{k}-1":"b25l","notes":"x"}},"kind":"ConfigMap","metadata":{{"name":"n"}}}}"#
+        );
+        let cm = SignatureConfigMap::parse(Path::new("c.json"), json.as_bytes()).unwrap();
+        let sigs: Vec<(String, &[u8])> = cm.signatures(&d);
+        assert_eq!(
+            sigs,
+            [
+                (format!("{k}-1"), &b"one"[..]),
+                (format!("{k}-2"), &b"two"[..])
+            ]
+        );
+        assert_eq!(cm.name, "n");
+        let secret = format!(r#"{{"binaryData":{{"{k}-1":"b25l"}},"kind":"Secret"}}"#);
+        let e = SignatureConfigMap::parse(Path::new("c.json"), secret.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ConfigMap c.json: kind is \"Secret\", expected \"ConfigMap\" (or a \"List\" of them)"
+        );
+        let list = format!(
+            "kind: List\nitems:\n- kind: ConfigMap\n  binaryData:\n    {k}-1: b25l\n- kind: ConfigMap\n  metadata: {{name: second}}\n  binaryData:\n    {k}-2: dHdv\n"
+        );
+        let cm = SignatureConfigMap::parse(Path::new("l.yaml"), list.as_bytes()).unwrap();
+        assert_eq!(cm.len(), 2);
+    }
+
+    #[test]
+    fn reading_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        // More signatures than the limit, in JSON (read as it streams).
+        let mut json = String::from(r#"{"kind":"ConfigMap","binaryData":{"#);
+        for i in 0..=MAX_CONFIGMAP_SIGNATURES {
+            json.push_str(&format!(r#""sha256-{i:064x}-1":"eA==","#));
+        }
+        json.pop();
+        json.push_str("}}");
+        let path = dir.path().join("many.json");
+        std::fs::write(&path, &json).unwrap();
+        let e = SignatureConfigMap::read(&path).unwrap_err().to_string();
+        assert!(
+            e.ends_with(&format!("more than {MAX_CONFIGMAP_SIGNATURES} signatures")),
+            "{e}"
+        );
+        // One value far larger than any signature is refused, not held.
+        let huge = format!(
+            r#"{{"kind":"ConfigMap","x":"{}"}}"#,
+            "a".repeat(6 * 1024 * 1024)
+        );
+        std::fs::write(&path, huge).unwrap();
+        let e = SignatureConfigMap::read(&path).unwrap_err().to_string();
+        assert!(e.contains("a string is longer than"), "{e}");
+        // YAML is held whole by its parser: a smaller limit.
+        let path = dir.path().join("big.yaml");
+        let yaml = format!(
+            "kind: ConfigMap\nx: {}\n",
+            "a".repeat(MAX_CONFIGMAP_YAML_SIZE as usize)
+        );
+        std::fs::write(&path, yaml).unwrap();
+        let e = SignatureConfigMap::read(&path).unwrap_err().to_string();
+        assert!(
+            e.starts_with("YAML ConfigMap ") && e.contains("is larger than"),
+            "{e}"
+        );
+        // Leading blank lines do not hide a JSON document.
+        let path = dir.path().join("cm.json");
+        std::fs::write(&path, "\n\n  {\"kind\":\"ConfigMap\"}").unwrap();
+        assert!(SignatureConfigMap::read(&path).unwrap().is_empty());
+    }
 }

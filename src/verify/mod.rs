@@ -169,7 +169,9 @@ impl Checker {
         I: Iterator<Item = Result<ImageRequest, E>> + Send,
         E: Send,
     {
-        let jobs = self.settings.jobs.max(1);
+        // No more threads than images, when that is known.
+        let most = requests.size_hint().1.unwrap_or(usize::MAX).max(1);
+        let jobs = self.settings.jobs.clamp(1, most);
         let window = jobs * crate::io::OUTCOMES_WAITING_PER_JOB;
         let queue = Mutex::new(Queue {
             requests,
