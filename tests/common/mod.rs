@@ -37,6 +37,20 @@ pub fn release_signature() -> Vec<u8> {
     std::fs::read(fixtures().join("openshift/ocp-4.15.0-x86_64/signature-1")).unwrap()
 }
 
+/// A path as a command-line argument (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Red Hat's documented files (`relsig policy init --redhat --out DIR`)
+/// in a fresh directory.
+pub fn policy_init() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let run = relsig(&["policy", "init", "--redhat", "--out", s(dir.path())]);
+    assert_eq!(run.code, 0, "{run:?}");
+    dir
+}
+
 /// `bytes` with one byte in the middle changed: still OpenPGP-shaped, but
 /// the signature no longer verifies.
 pub fn tampered(bytes: &[u8]) -> Vec<u8> {

@@ -6,12 +6,8 @@
 //! line stays short; `init` and `machineconfig` need fewer options.
 
 use crate::common::mirror::{Mirror, Route};
+use crate::common::s;
 use crate::common::*;
-use std::path::Path;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn noo(file: &str) -> String {
     noo_dir().join(file).display().to_string()

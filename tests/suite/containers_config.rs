@@ -9,15 +9,12 @@
 
 use crate::common::mirror::Mirror;
 use crate::common::mirror::Route;
+use crate::common::s;
 use crate::common::*;
 use std::path::Path;
 
 const TAG: &str = "albo/aws-load-balancer-operator-bundle:0.0.1";
 const REPO: &str = "registry.redhat.io/albo/aws-load-balancer-operator-bundle";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// `/<path>@sha256=<hex>/signature-N`: the lookaside layout.
 fn lookaside_path(path: &str, n: usize) -> String {

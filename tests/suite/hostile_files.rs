@@ -7,6 +7,7 @@
 //! instead of stalling CI; no timing is asserted.
 
 use crate::common::mirror::{Mirror, Route};
+use crate::common::s;
 use crate::common::*;
 use crate::signing::{self, REFERENCE};
 use base64::Engine as _;
@@ -15,10 +16,6 @@ use relsig::sources::configmap::{Format, SignatureConfigMap};
 use sequoia_openpgp::cert::CipherSuite;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Both output streams: diagnostics go to stdout for `lint`, errors to
 /// stderr, the report to stdout for `--output json`.

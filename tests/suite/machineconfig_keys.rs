@@ -4,6 +4,8 @@
 //! copy when there is no copy here (and said so); any pool name; `-o FILE`
 //! written only on success; Ignition 2.2.0 for older clusters.
 
+use crate::common::policy_init;
+use crate::common::s;
 use crate::common::{Run, fixtures, noo_dir, relsig};
 use base64::Engine as _;
 use serde_yaml_ng::Value;
@@ -11,19 +13,6 @@ use std::path::Path;
 
 const RH_KEY: &str = "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release";
 const MY_KEY: &str = "/etc/pki/containers/mykey.gpg";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Red Hat's documented files (`policy init --redhat`) in a fresh
-/// directory.
-fn init() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let run = relsig(&["policy", "init", "--redhat", "--out", s(dir.path())]);
-    assert_eq!(run.code, 0, "{run:?}");
-    dir
-}
 
 fn render(d: &Path, policy: &Path, extra: &[&str]) -> Run {
     let rd = d.join("registries.d");
@@ -66,7 +55,7 @@ fn paths(mc: &Value) -> Vec<String> {
 
 #[test]
 fn red_hats_policy_renders_without_root_checked_against_the_built_in_copy() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     // Nothing under the root: the note says the built-in copy was used.
     let empty = tempfile::tempdir().unwrap();
@@ -131,7 +120,7 @@ fn red_hats_policy_renders_without_root_checked_against_the_built_in_copy() {
 
 #[test]
 fn a_custom_key_path_is_installed_on_the_nodes() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let key =
         std::fs::read(fixtures().join("redhat-keys/redhat-beta-key-2_F21541EB_sha256-selfsig.gpg"))
@@ -206,7 +195,7 @@ fn a_custom_key_path_is_installed_on_the_nodes() {
 
 #[test]
 fn a_different_copy_of_rhcos_key_file_is_flagged() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     // Under the root, RHCOS's path holds another key than RHCOS ships.
     std::fs::copy(
@@ -226,7 +215,7 @@ fn a_different_copy_of_rhcos_key_file_is_flagged() {
 
 #[test]
 fn any_pool_out_file_only_on_success_and_ignition_2_2() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let out = d.join("51-infra.yaml");
     let run = relsig(&[
@@ -324,7 +313,7 @@ fn any_pool_out_file_only_on_success_and_ignition_2_2() {
 /// key path, so Red Hat's policy can be tried before a rollout.
 #[test]
 fn check_uses_the_built_in_copy_for_rhcos_key_path() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let empty = tempfile::tempdir().unwrap();
     let run = relsig(&[

@@ -4,24 +4,14 @@
 //! Butane config parsed back and compared with the reference shapes, and
 //! `init` against Red Hat's documented trust files.
 
+use crate::common::policy_init;
+use crate::common::s;
 use crate::common::{fixtures, noo_dir, relsig};
 use base64::Engine as _;
 use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
 
 const NOO: &str = "albo/aws-load-balancer-operator-bundle";
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// `relsig policy init --redhat --out DIR` into a fresh directory.
-fn init() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let run = relsig(&["policy", "init", "--redhat", "--out", s(dir.path())]);
-    assert_eq!(run.code, 0, "{run:?}");
-    dir
-}
 
 /// A root directory holding the release key at Red Hat's node path.
 fn key_root() -> tempfile::TempDir {
@@ -40,7 +30,7 @@ fn key_root() -> tempfile::TempDir {
 
 #[test]
 fn init_writes_red_hats_documented_files() {
-    let dir = init();
+    let dir = policy_init();
     // The reference's JSON block and YAML blocks (indented 4 and 6).
     let md = std::fs::read_to_string(fixtures().join("reference/redhat-trust-files.md")).unwrap();
     let block: String = md
@@ -97,7 +87,7 @@ fn init_writes_red_hats_documented_files() {
 
 #[test]
 fn a_clean_policy_lints_with_exit_0() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let run = relsig(&[
         "policy",
@@ -555,7 +545,7 @@ fn machineconfig_from_the_policy_examples_round_trips() {
 
 #[test]
 fn machineconfig_from_init_has_the_reference_files() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     check_machineconfig(
         &d.join("policy.json"),
@@ -568,7 +558,7 @@ fn machineconfig_from_init_has_the_reference_files() {
 
 #[test]
 fn butane_round_trips() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let (policy, rd) = (d.join("policy.json"), d.join("registries.d"));
     let ours: Value = serde_yaml_ng::from_str(&render("butane", &policy, &rd, d)).unwrap();
@@ -602,7 +592,7 @@ fn butane_round_trips() {
 
 #[test]
 fn machineconfig_names_roles_and_refuses_a_broken_policy() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let run = relsig(&[
         "policy",
@@ -666,7 +656,7 @@ fn machineconfig_names_roles_and_refuses_a_broken_policy() {
 
 #[test]
 fn check_offline_gives_the_verdict_reason_and_exit_code() {
-    let dir = init();
+    let dir = policy_init();
     let d = dir.path();
     let check = |image: &str| {
         relsig(&[
