@@ -215,7 +215,11 @@ fn readme_setup_installs_relsig_and_uses_the_installed_command() {
         "{install:?}"
     );
     let setup_section = readme_section("Set-up");
-    let setup = first_sh_block(&setup_section);
+    // One command: install, then run the installed binary.
+    let setup: Vec<String> = first_sh_block(&setup_section)
+        .iter()
+        .flat_map(|l| l.split(" && ").map(str::to_string).collect::<Vec<_>>())
+        .collect();
     assert_eq!(setup[0], "cargo install --path . --locked", "{setup:?}");
     let expected = setup_section
         .split("prints `")
