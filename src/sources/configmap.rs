@@ -639,7 +639,7 @@ mod tests {
         let k = digest_key(&d);
         // binaryData before kind: the signatures wait for the kind.
         let json = format!(
-            r#"{{"binaryData":{{"{k}-2":"dHdv","{k}-1":"b25l","notes":"x"}},"kind":"ConfigMap","metadata":{{"name":"n"}}}}"#
+            r#"{{"binaryData":{{"{k}-2":"dHdv","{k}-1":"b25l"}},"kind":"ConfigMap","metadata":{{"name":"n"}}}}"#
         );
         let cm = SignatureConfigMap::parse(Path::new("c.json"), json.as_bytes()).unwrap();
         let sigs: Vec<(String, &[u8])> = cm.signatures(&d);
@@ -703,7 +703,7 @@ mod tests {
         );
         // Leading blank lines do not hide a JSON document.
         let path = dir.path().join("cm.json");
-        std::fs::write(&path, "\n\n  {\"kind\":\"ConfigMap\"}").unwrap();
+        std::fs::write(&path, "\n\n  {\"kind\":\"ConfigMap\",\"binaryData\":{}}").unwrap();
         assert!(SignatureConfigMap::read(&path).unwrap().is_empty());
     }
 }
