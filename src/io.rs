@@ -63,6 +63,13 @@ pub const MAX_NESTING: usize = 10_000;
 /// JWS signatures embedded in one Docker schema-1 manifest (registries
 /// add one).
 pub const MAX_JWS_SIGNATURES: usize = 64;
+/// Packets in one signature message, at every depth: a signed message is
+/// a handful (compression, one-pass signature, literal data, signature);
+/// more is not a signature, and each costs parsing (and decompressing).
+pub const MAX_MESSAGE_PACKETS: usize = 16;
+/// Compression layers in one signature message: Red Hat's signatures have
+/// one; gpg writes at most one; two leave room for re-wrapping tools.
+pub const MAX_COMPRESSION_LAYERS: usize = 2;
 /// One line of an image list (`verify --from-file`). The list itself is
 /// read line by line and may be of any length.
 pub const MAX_IMAGE_LIST_LINE: u64 = 8 * 1024;

@@ -23,6 +23,7 @@ mod suite {
     mod hermetic;
     mod hostile_files;
     mod hostile_server;
+    mod hostile_signatures;
     mod machineconfig_keys;
     mod policy_cli;
     mod policy_eval;

@@ -4,7 +4,10 @@
 
 use super::error::SignatureError;
 use crate::io::error_chain;
-use crate::io::{BoundedReadError, MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE, read_limited};
+use crate::io::{
+    BoundedReadError, MAX_COMPRESSION_LAYERS, MAX_MESSAGE_PACKETS, MAX_PAYLOAD_SIZE,
+    MAX_SIGNATURE_SIZE, read_limited,
+};
 use openpgp::armor::ReaderMode;
 use openpgp::packet::{Packet, Tag};
 use openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
@@ -263,6 +266,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         ..Structure::default()
     };
     let mut first = true;
+    let mut packets = 0usize;
     while let PacketParserResult::Some(mut pp) = ppr {
         if first && matches!(pp.packet, Packet::Unknown(_)) {
             return Err(SignatureError::NotOpenPgp(
@@ -278,6 +282,17 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         if pp.recursion_depth() == 0 {
             s.message_packets += 1;
         }
+        // Refuse, before its body is read (or decompressed), any packet
+        // that has no place in a signed message: a hostile file can hide
+        // gigabytes of compressed filler in packets that would otherwise
+        // be parsed and skipped, at the cost of the whole filler.
+        packets += 1;
+        if packets > MAX_MESSAGE_PACKETS {
+            return Err(SignatureError::NotOpenPgp(format!(
+                "more than {MAX_MESSAGE_PACKETS} packets: not one signed message"
+            )));
+        }
+        check_grammar(&pp.packet, pp.recursion_depth())?;
         if let Packet::Literal(_) = pp.packet {
             s.payload = read_payload(&mut pp)?;
         }
@@ -334,6 +349,33 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         ));
     }
     Ok(s)
+}
+
+/// Whether `packet`, found at `depth` (compression layers around it), can
+/// be part of a signed message.
+fn check_grammar(packet: &Packet, depth: isize) -> Result<(), SignatureError> {
+    let tag = packet.tag();
+    match packet {
+        Packet::CompressedData(_) if depth as usize >= MAX_COMPRESSION_LAYERS => {
+            Err(SignatureError::NotOpenPgp(format!(
+                "compression nested more than {MAX_COMPRESSION_LAYERS} levels deep"
+            )))
+        }
+        Packet::CompressedData(_)
+        | Packet::OnePassSig(_)
+        | Packet::Literal(_)
+        | Packet::Signature(_)
+        | Packet::Marker(_)
+        // Encrypted messages are recognised, and refused as not signed.
+        | Packet::PKESK(_)
+        | Packet::SKESK(_)
+        | Packet::SEIP(_) => Ok(()),
+        // Reported as a bad signature by the caller.
+        Packet::Unknown(u) if u.tag() == Tag::Signature => Ok(()),
+        _ => Err(SignatureError::NotOpenPgp(format!(
+            "a {tag} packet has no place in a signed message"
+        ))),
+    }
 }
 
 /// Reads a literal body of at most [`MAX_PAYLOAD_SIZE`] bytes; a larger
