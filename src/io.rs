@@ -357,28 +357,7 @@ pub enum FileError {
 /// reads as empty (`/dev/null`) is the one exception: it is an empty file,
 /// as skopeo reads it.
 pub fn read_bounded(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, FileError> {
-    read_file(path, what, max, false)
-}
-
-/// [`read_bounded`] for an input documented as a stream (`--from-file`):
-/// a pipe or FIFO is read too (process substitution `<(…)` gives
-/// `/dev/fd/N`, a pipe), waiting for its writer; still at most `max`
-/// bytes.
-pub fn read_bounded_stream(
-    path: &Path,
-    what: &'static str,
-    max: u64,
-) -> Result<Vec<u8>, FileError> {
-    read_file(path, what, max, true)
-}
-
-fn read_file(
-    path: &Path,
-    what: &'static str,
-    max: u64,
-    stream: bool,
-) -> Result<Vec<u8>, FileError> {
-    let file = open_checked(path, what, max, stream)?;
+    let file = open_checked(path, what, max, false)?;
     read_limited(file, max).map_err(|e| match e {
         BoundedReadError::TooLarge => FileError::TooLarge {
             what,
@@ -391,6 +370,15 @@ fn read_file(
             source,
         },
     })
+}
+
+/// Opens an input documented as a stream (`--from-file`), for a reader
+/// that bounds what it reads itself (line by line): a regular file, or a
+/// pipe or FIFO (process substitution `<(…)` gives `/dev/fd/N`, a pipe),
+/// waiting for its writer; devices and directories are refused as by
+/// [`read_bounded`].
+pub fn open_stream(path: &Path, what: &'static str) -> Result<std::fs::File, FileError> {
+    open_checked(path, what, u64::MAX, true)
 }
 
 /// Opens a regular file of at most `max` bytes for a reader that parses
@@ -672,12 +660,14 @@ mod tests {
             let fifo = fifo.clone();
             std::thread::spawn(move || std::fs::write(fifo, b"quay.io/a:1\n").unwrap())
         };
-        assert_eq!(
-            read_bounded_stream(&fifo, "image list", 100).unwrap(),
-            b"quay.io/a:1\n"
-        );
+        let mut read = Vec::new();
+        open_stream(&fifo, "image list")
+            .unwrap()
+            .read_to_end(&mut read)
+            .unwrap();
+        assert_eq!(read, b"quay.io/a:1\n");
         writer.join().unwrap();
-        let e = read_bounded_stream(Path::new("/dev/zero"), "image list", 100).unwrap_err();
+        let e = open_stream(Path::new("/dev/zero"), "image list").unwrap_err();
         assert!(matches!(e, FileError::NotRegular { .. }), "{e}");
     }
 

@@ -518,8 +518,7 @@ fn image_list(
         ));
     }
     let open = || -> anyhow::Result<(ImageList<Box<dyn std::io::BufRead + Send>>, bool)> {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot read the image list {}", path.display()))?;
+        let file = relsig::io::open_stream(path, "image list")?;
         let regular = file.metadata().is_ok_and(|m| m.is_file());
         let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::BufReader::new(file));
         Ok((

@@ -32,7 +32,7 @@
 mod outcome;
 mod request;
 
-pub use outcome::{ImageOutcome, ImageReason, SourceFailure, run_status};
+pub use outcome::{ImageOutcome, ImageReason, SourceFailure};
 pub use request::{IdentityOverride, ImageList, ImageRequest, ListError, RequestError, Target};
 
 use crate::config::registries_conf::{self, RegistriesConf};
@@ -133,20 +133,6 @@ impl Checker {
             graphs: Mutex::default(),
             run_deadline,
         }
-    }
-
-    /// Checks every image, `jobs` at a time; outcomes are in input order.
-    pub fn check_all(&self, requests: &[ImageRequest]) -> Vec<ImageOutcome> {
-        let mut all = Vec::with_capacity(requests.len());
-        let requests = requests
-            .iter()
-            .cloned()
-            .map(Ok::<_, std::convert::Infallible>);
-        let Ok(()) = self.check_each(requests, |o| {
-            all.push(o);
-            Ok(())
-        });
-        all
     }
 
     /// Checks the images `requests` yields, `jobs` at a time, taking each

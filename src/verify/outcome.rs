@@ -140,12 +140,6 @@ impl Serialize for LegacyVerdict {
     }
 }
 
-/// The status of a run: a rejected image outranks one that could not be
-/// checked (see [`Status::combine`]).
-pub fn run_status(outcomes: &[ImageOutcome]) -> Status {
-    Status::combine(outcomes.iter().map(|o| o.status))
-}
-
 pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
     if let Some(a) = &out.accepted {
         let key = a.report.key_fingerprint.as_deref().unwrap_or("?");
