@@ -4,13 +4,13 @@
 //! version-3 signatures, non-canonical MPIs, chosen subpackets.
 //! Signatures are computed by sequoia; only the framing is ours.
 
+use openpgp::Cert;
 use openpgp::crypto::{KeyPair, Signer as _};
 use openpgp::packet::Packet;
+use openpgp::packet::Signature;
 use openpgp::packet::signature::SignatureBuilder;
 use openpgp::serialize::MarshalInto as _;
 use openpgp::types::{CompressionAlgorithm, HashAlgorithm, SignatureType};
-use openpgp::Cert;
-use openpgp::packet::Signature;
 use sequoia_openpgp as openpgp;
 
 pub const TAG_SIGNATURE: u8 = 2;
@@ -117,7 +117,13 @@ pub fn sig_body(sig: &Signature) -> Vec<u8> {
 
 /// A version-3 one-pass signature body announcing `sig` (`last`: no
 /// further one-pass packet follows).
-pub fn one_pass_body(sig_type: u8, hash: HashAlgorithm, pk: u8, keyid: &[u8], last: bool) -> Vec<u8> {
+pub fn one_pass_body(
+    sig_type: u8,
+    hash: HashAlgorithm,
+    pk: u8,
+    keyid: &[u8],
+    last: bool,
+) -> Vec<u8> {
     let mut b = vec![3, sig_type, u8::from(hash), pk];
     b.extend_from_slice(keyid);
     b.push(u8::from(last));
