@@ -42,6 +42,14 @@ const ATTACKS: &[(&str, &str)] = &[
         "big-graph",
         "a 63 MiB update graph at /graph (4.15.0 in it)",
     ),
+    (
+        "file=PATH",
+        "the bytes of the file PATH as signature-1 of the 4.15.0 digest",
+    ),
+    (
+        "endless-signature",
+        "signature-1 of the 4.15.0 digest a 1 TiB body, chunked (a store's /dev/zero)",
+    ),
 ];
 
 fn main() {
@@ -139,6 +147,18 @@ fn set_up(server: &Mirror, attack: &str) -> Result<(), String> {
         "big-graph" => {
             server.put("/graph", Route::Body(big_graph(63 * 1024 * 1024)));
             server.put(&sig(1), Route::Body(signature));
+        }
+        "endless-signature" => server.put(
+            &sig(1),
+            Route::Huge {
+                len: 1 << 40,
+                chunked: true,
+            },
+        ),
+        other if other.starts_with("file=") => {
+            let path = &other["file=".len()..];
+            let body = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            server.put(&sig(1), Route::Body(body));
         }
         other => return Err(format!("unknown attack {other:?} (see --list)")),
     }
