@@ -175,13 +175,6 @@ for name, path in [("noo", noo_sig), ("release", release_sig)]:
     if name == "noo":
         check_splice(inner)
     hidden = zlib_hiding(inner, hidden_gib)
-    d = zlib.decompressobj()
-    total = 0
-    for i in range(0, len(small), 4096):
-        total += len(d.decompress(small[i:i + 4096]))
-    total += len(d.flush())
-    assert d.eof and total == len(inner) + 2 + 1 + (1 << 30), "the spliced zlib stream is valid"
-    hidden = zlib_hiding(inner, hidden_gib)
     nested = compressed_packet(2, zlib.compress(compressed_packet(2, hidden), 9))
     open(f"{work}/{name}.zlib-nested", "wb").write(nested)
     open(f"{work}/{name}.bzip2-bomb", "wb").write(compressed_packet(3, bzip2_hiding(inner, bzip2_mib)))
