@@ -1292,6 +1292,7 @@ impl Cases<'_> {
                 [bin.clone(), other.clone()].concat(),
             ),
             ("without-the-signer", other.clone()),
+            ("secret-key", ed.export_secret()),
             (
                 "trailing-garbage",
                 [bin.clone(), b"garbage after the key".to_vec()].concat(),

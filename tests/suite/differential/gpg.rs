@@ -138,6 +138,11 @@ impl GpgKey {
         run(cmd.arg("--export").arg(&self.fpr))
     }
 
+    /// The secret key as `gpg --export-secret-keys` writes it (unprotected).
+    pub fn export_secret(&self) -> Vec<u8> {
+        run(gpg(&self.home).arg("--export-secret-keys").arg(&self.fpr))
+    }
+
     /// `payload` signed by this key (its signing subkey when it has one)
     /// with `gpg --sign` plus `args` (`--armor`, `--clearsign` instead of
     /// `--sign`, `--compress-algo`, `--faked-system-time`, …).
