@@ -257,61 +257,88 @@ impl Keys {
             subkey: None,
             at: None,
         };
-        let mut algorithms = Vec::new();
-        for algo in [
-            "rsa2048",
-            "rsa3072",
+        // The slow ones first, so that the workers finish together.
+        const ALGORITHMS: [&str; 11] = [
+            "dsa2048",
             "rsa4096",
+            "rsa3072",
+            "rsa2048",
             "ed25519",
             "nistp256",
             "nistp384",
             "nistp521",
-            "dsa2048",
-            "dsa3072",
             "brainpoolP256r1",
             "brainpoolP384r1",
             "secp256k1",
-        ] {
-            algorithms.push((algo, GpgKey::generate(dir, algo, &spec(algo))));
-        }
-        let rsa2048 = GpgKey::generate(dir, "rsa2048-b", &spec("rsa2048"));
-        let ed25519 = GpgKey::generate(dir, "ed25519-b", &spec("ed25519"));
-        let subkeyed = GpgKey::generate(
-            dir,
-            "subkeyed",
-            &KeySpec {
-                algo: "ed25519",
-                usage: "cert",
-                expire: "never",
-                subkey: Some("ed25519"),
-                at: None,
-            },
-        );
+        ];
         let two_years_ago = at(now_secs() - 730 * DAY);
-        let expired = GpgKey::generate(
-            dir,
-            "expired",
-            &KeySpec {
-                algo: "ed25519",
-                usage: "sign",
-                expire: "1y",
-                subkey: None,
-                at: Some(&two_years_ago),
-            },
-        );
-        let old = GpgKey::generate(
-            dir,
-            "old",
-            &KeySpec {
-                algo: "rsa2048",
-                usage: "sign",
-                expire: "never",
-                subkey: None,
-                // 2017-06-01
-                at: Some("1496275200!"),
-            },
-        );
-        let revoked = GpgKey::generate(dir, "revoked", &spec("ed25519"));
+        let mut specs: Vec<(&str, KeySpec<'_>)> =
+            ALGORITHMS.iter().map(|a| (*a, spec(a))).collect();
+        specs.extend([
+            ("rsa2048-b", spec("rsa2048")),
+            ("ed25519-b", spec("ed25519")),
+            (
+                "subkeyed",
+                KeySpec {
+                    algo: "ed25519",
+                    usage: "cert",
+                    expire: "never",
+                    subkey: Some("ed25519"),
+                    at: None,
+                },
+            ),
+            (
+                "expired",
+                KeySpec {
+                    algo: "ed25519",
+                    usage: "sign",
+                    expire: "1y",
+                    subkey: None,
+                    at: Some(&two_years_ago),
+                },
+            ),
+            (
+                "old",
+                KeySpec {
+                    algo: "rsa2048",
+                    usage: "sign",
+                    expire: "never",
+                    subkey: None,
+                    // 2017-06-01
+                    at: Some("1496275200!"),
+                },
+            ),
+            ("revoked", spec("ed25519")),
+        ]);
+        // Key generation is mostly gpg-agent's CPU: a few at a time.
+        let next = AtomicUsize::new(0);
+        let mut made: HashMap<&str, GpgKey> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        while let Some((name, spec)) =
+                            specs.get(next.fetch_add(1, Ordering::SeqCst))
+                        {
+                            done.push((*name, GpgKey::generate(dir, name, spec)));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let mut take = |name: &str| made.remove(name).unwrap();
+        let algorithms = ALGORITHMS.iter().map(|a| (*a, take(a))).collect();
+        let rsa2048 = take("rsa2048-b");
+        let ed25519 = take("ed25519-b");
+        let subkeyed = take("subkeyed");
+        let expired = take("expired");
+        let old = take("old");
+        let revoked = take("revoked");
         let revoked_sig = revoked.sign(&payload(digest), &[]);
         revoked.revoke();
         let seq = |cs| signing::signing_cert(cs);
