@@ -59,7 +59,9 @@ impl Mechanism for OpenPgp<'_> {
 impl From<&SignatureError> for Reason {
     fn from(e: &SignatureError) -> Reason {
         match e {
-            SignatureError::TooLarge | SignatureError::PayloadTooLarge => Reason::TooLarge,
+            SignatureError::TooLarge
+            | SignatureError::PayloadTooLarge
+            | SignatureError::DecompressedTooLarge => Reason::TooLarge,
             SignatureError::NotOpenPgp(_) | SignatureError::LooksLike(_) => Reason::NotOpenpgp,
             SignatureError::Malformed(_) => Reason::BadSignature,
             SignatureError::NotSigned(_) => Reason::NotSigned,
