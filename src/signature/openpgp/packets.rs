@@ -39,6 +39,14 @@ pub struct Structure {
     pub message_packets: usize,
 }
 
+impl Structure {
+    /// Whether the first message is one compressed packet (what gpg
+    /// ignores trailing data after).
+    pub fn is_compressed_message(&self) -> bool {
+        !self.compression.is_empty() && self.message_packets == 1
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LiteralInfo {
     pub format: String,

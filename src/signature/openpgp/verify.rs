@@ -40,8 +40,16 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
     // The structural scan rejects what is not one signed message before
     // any key is looked at, with a reason gpg users recognise.
     let structure = scan_normalized(sig, false)?;
-    // gpg ignores what follows the first message; sequoia's verifier would
-    // reject it, so it is only shown the message itself.
+    // gpg ignores what follows the first message only when that message
+    // is compressed (the decompressor stops at its end); after an
+    // uncompressed one it reports "bad data", and so does relsig.
+    if structure.trailing_data && !structure.is_compressed_message() {
+        return Err(SignatureError::NotOpenPgp(
+            "data follows the uncompressed signed message (gpg ignores data only after a compressed message)".into(),
+        ));
+    }
+    // sequoia's verifier would reject what follows the message, so it is
+    // only shown the message itself.
     let sig = match packets_end(sig, structure.message_packets) {
         Some(end) if structure.trailing_data => &sig[..end],
         _ => &sig[..],

@@ -1,0 +1,60 @@
+//! Behaviour classes where relsig must say what gpg and skopeo say (issue
+//! "Trustworthy core"): each test names the class, builds its inputs at
+//! test time (sequoia, or packets edited bytewise), and asserts the reason
+//! and exit code, with why in its comment. The deliberate differences
+//! from skopeo are listed in README's "How relsig differs from skopeo".
+
+use crate::signing::*;
+use openpgp::cert::prelude::*;
+use openpgp::types::CompressionAlgorithm;
+use sequoia_openpgp as openpgp;
+
+fn ed25519() -> Cert {
+    signing_cert(CipherSuite::Cv25519)
+}
+
+fn uncompressed() -> Msg {
+    Msg {
+        compression: None,
+        ..Msg::default()
+    }
+}
+
+fn message(run: &Run) -> String {
+    run.json()["message"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn data_after_an_uncompressed_message_is_refused_as_gpg_refuses_it() {
+    // gpg stops at the end of a compressed message and ignores what
+    // follows it; after an uncompressed message it reads on and fails
+    // ("bad data" for garbage, "no data" for a second message).
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let plain = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    env.verify(&plain, &fpr(&cert), &[&key], &[]).assert("ok", 0);
+    let mut garbage = plain.clone();
+    garbage.extend_from_slice(b"\x00\x01 trailing garbage\n");
+    let twice = [plain.as_slice(), plain.as_slice()].concat();
+    for sig in [garbage, twice] {
+        let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+        run.assert("not-openpgp", 1);
+        assert!(
+            message(&run).contains("data follows the uncompressed signed message"),
+            "{run:?}"
+        );
+    }
+    // The same after a compressed message is ignored, as by gpg.
+    let mut compressed = sign(
+        &env.payload(),
+        vec![primary_pair(&cert)],
+        &Msg {
+            compression: Some(CompressionAlgorithm::Zlib),
+            ..Msg::default()
+        },
+    );
+    compressed.extend_from_slice(&plain);
+    env.verify(&compressed, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}
