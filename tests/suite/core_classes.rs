@@ -58,3 +58,35 @@ fn data_after_an_uncompressed_message_is_refused_as_gpg_refuses_it() {
     env.verify(&compressed, &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
 }
+
+#[test]
+fn a_hashed_issuer_naming_another_key_is_a_bad_signature() {
+    // gpg checks a signature with the key its hashed issuer fingerprint
+    // names; sequoia would try any key an issuer names (here the key ID
+    // of the real signer). Both keys are trusted: gpg finds the named
+    // key, and the signature does not verify with it.
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::SignatureType;
+    let env = Env::new();
+    let (signer, other) = (ed25519(), ed25519());
+    let key = env.key_file("keys.gpg", &[&signer, &other]);
+    let template = SignatureBuilder::new(SignatureType::Binary)
+        .set_issuer(signer.keyid())
+        .unwrap()
+        .set_issuer_fingerprint(other.fingerprint())
+        .unwrap();
+    let sig = sign(
+        &env.payload(),
+        vec![primary_pair(&signer)],
+        &Msg {
+            template: Some(template),
+            ..Msg::default()
+        },
+    );
+    let run = env.verify(&sig, "any", &[&key], &[]);
+    run.assert("bad-signature", 1);
+    assert!(
+        message(&run).contains(&format!("hashed issuer subpacket names key {}", fpr(&other))),
+        "{run:?}"
+    );
+}

@@ -128,7 +128,10 @@ impl VerificationHelper for Helper<'_> {
                 "it carries data but no signature".into(),
             )),
             1 => match results.pop().expect("one result") {
-                Ok(good) => self.judge_key_now(&good.ka),
+                Ok(good) => {
+                    named_issuers_made(good.sig, &good.ka.key().fingerprint())
+                        .and_then(|()| self.judge_key_now(&good.ka))
+                }
                 Err(e) => Err(classify(e)),
             },
             n => Err(SignatureError::SignatureCount(n)),
@@ -189,6 +192,35 @@ impl Helper<'_> {
         }
         Ok((primary, key))
     }
+}
+
+/// gpg looks the signing key up by the issuer the signature's hashed
+/// area names and checks with that key only; sequoia tries every key any
+/// issuer names. A signature whose hashed issuer is another key than the
+/// one that verified it fails with gpg, and so here.
+fn named_issuers_made(
+    sig: &openpgp::packet::Signature,
+    key: &Fingerprint,
+) -> Result<(), SignatureError> {
+    use openpgp::packet::signature::subpacket::SubpacketValue;
+    let made_by = KeyHandle::from(key);
+    for sp in sig.hashed_area().iter() {
+        let named = match sp.value() {
+            SubpacketValue::IssuerFingerprint(f) => KeyHandle::from(f),
+            SubpacketValue::Issuer(id) => KeyHandle::from(id),
+            _ => continue,
+        };
+        if !named.aliases(&made_by) {
+            return Err(SignatureError::BadSignature {
+                key: key.to_hex(),
+                detail: format!(
+                    "its hashed issuer subpacket names key {}, not the key that made it (gpg checks it with the named key)",
+                    named.to_hex()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn revocation_detail(revs: &[&openpgp::packet::Signature]) -> String {
