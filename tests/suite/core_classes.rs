@@ -21,7 +21,10 @@ fn uncompressed() -> Msg {
 }
 
 fn message(run: &Run) -> String {
-    run.json()["message"].as_str().unwrap_or_default().to_string()
+    run.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -33,7 +36,8 @@ fn data_after_an_uncompressed_message_is_refused_as_gpg_refuses_it() {
     let cert = ed25519();
     let key = env.key_file("key.gpg", &[&cert]);
     let plain = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
-    env.verify(&plain, &fpr(&cert), &[&key], &[]).assert("ok", 0);
+    env.verify(&plain, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
     let mut garbage = plain.clone();
     garbage.extend_from_slice(b"\x00\x01 trailing garbage\n");
     let twice = [plain.as_slice(), plain.as_slice()].concat();
@@ -86,7 +90,66 @@ fn a_hashed_issuer_naming_another_key_is_a_bad_signature() {
     let run = env.verify(&sig, "any", &[&key], &[]);
     run.assert("bad-signature", 1);
     assert!(
-        message(&run).contains(&format!("hashed issuer subpacket names key {}", fpr(&other))),
+        message(&run).contains(&format!(
+            "hashed issuer subpacket names key {}",
+            fpr(&other)
+        )),
         "{run:?}"
     );
+}
+
+/// `sig`'s signature packet replaced by `replacement`.
+fn with_signature(sig: &[u8], replacement: openpgp::packet::Signature) -> Vec<u8> {
+    use openpgp::PacketPile;
+    use openpgp::packet::Packet;
+    use openpgp::parse::Parse;
+    use openpgp::serialize::SerializeInto;
+    let pile = PacketPile::from_bytes(sig).unwrap();
+    let packets: Vec<Packet> = pile
+        .into_children()
+        .map(|p| match p {
+            Packet::Signature(_) => replacement.clone().into(),
+            p => p,
+        })
+        .collect();
+    PacketPile::from(packets).to_vec().unwrap()
+}
+
+#[test]
+fn a_text_mode_signature_is_checked_over_the_literal_bytes_as_they_are() {
+    // gpg hashes a signed message's literal data as it is, whatever the
+    // signature's type; sequoia makes line ends CRLF first for a
+    // text-mode (0x01) signature. With LF line ends the two differ: a
+    // signature over the CRLF form is refused (gpg: bad signature), one
+    // over the bytes as they are verifies (gpg: good).
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::SignatureType;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let mut payload = env.payload();
+    payload.push(b'\n');
+    let text = || Msg {
+        compression: None,
+        template: Some(SignatureBuilder::new(SignatureType::Text)),
+        ..Msg::default()
+    };
+    // Without line ends, both hash the same bytes: the control.
+    let plain = sign(&env.payload(), vec![primary_pair(&cert)], &text());
+    env.verify(&plain, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+
+    let normalised = sign(&payload, vec![primary_pair(&cert)], &text());
+    let run = env.verify(&normalised, &fpr(&cert), &[&key], &[]);
+    run.assert("bad-signature", 1);
+    assert!(
+        message(&run).contains("verifies only after the literal data's line ends are made CRLF"),
+        "{run:?}"
+    );
+
+    let as_is = SignatureBuilder::new(SignatureType::Text)
+        .sign_message(&mut primary_pair(&cert), &payload)
+        .unwrap();
+    let sig = with_signature(&normalised, as_is);
+    env.verify(&sig, &fpr(&cert), &[&key], &[]).assert("ok", 0);
 }

@@ -82,6 +82,12 @@ fn armor_start(sig: &[u8]) -> Option<usize> {
     sig[i..].starts_with(b"-----BEGIN PGP").then_some(i)
 }
 
+/// Whether `sig` is a cleartext-signed message (`-----BEGIN PGP SIGNED
+/// MESSAGE-----`), whose text is canonicalised as RFC 4880 7.1 says.
+pub(super) fn is_cleartext(sig: &[u8]) -> bool {
+    armor_start(sig).is_some_and(|i| sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----"))
+}
+
 /// What kind of text document `bytes` is, when it is obviously one: a
 /// binary OpenPGP message starts with a packet tag byte, which always has
 /// its top bit set, so `{`, `[` and `<` can never start one.
@@ -115,10 +121,10 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
     if sig.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(SignatureError::NotOpenPgp("the file is empty".into()));
     }
+    if is_cleartext(sig) {
+        return Ok(Cow::Borrowed(sig));
+    }
     let binary: Cow<'_, [u8]> = match armor_start(sig) {
-        Some(i) if sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----") => {
-            return Ok(Cow::Borrowed(sig));
-        }
         Some(_) => Cow::Owned(dearmor(sig, MAX_SIGNATURE_SIZE).map_err(|e| match e {
             BoundedReadError::TooLarge => SignatureError::TooLarge,
             BoundedReadError::Io(e) => SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")),
