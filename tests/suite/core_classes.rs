@@ -153,3 +153,32 @@ fn a_text_mode_signature_is_checked_over_the_literal_bytes_as_they_are() {
     let sig = with_signature(&normalised, as_is);
     env.verify(&sig, &fpr(&cert), &[&key], &[]).assert("ok", 0);
 }
+
+#[test]
+fn fingerprint_list_elements_are_literal_as_in_skopeo() {
+    // skopeo splits KEY-FINGERPRINTS at commas and treats only the whole
+    // argument `any` as special: an empty element or `any` inside a list
+    // is compared like any other element, and matches no key.
+    let env = Env::new();
+    let (signer, other) = (ed25519(), ed25519());
+    let key = env.key_file("keys.gpg", &[&signer, &other]);
+    let sig = sign(&env.payload(), vec![primary_pair(&signer)], &Msg::default());
+    let (s, o) = (fpr(&signer), fpr(&other));
+    for ok in [
+        format!("{s},"),
+        format!(",{s}"),
+        format!("any,{s}"),
+        "any".into(),
+    ] {
+        env.verify(&sig, &ok, &[&key], &[]).assert("ok", 0);
+    }
+    for refused in [
+        format!("{o},"),
+        format!("any,{o}"),
+        ",".into(),
+        "ANY".into(),
+    ] {
+        env.verify(&sig, &refused, &[&key], &[])
+            .assert("fingerprint-not-accepted", 1);
+    }
+}
