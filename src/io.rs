@@ -11,7 +11,7 @@
 
 mod nesting;
 
-pub use nesting::{TooDeep, check_nesting};
+pub use nesting::{TooDeep, check_nesting, nests_deeper_than};
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -60,6 +60,13 @@ pub const MAX_RENDERED_FILE: u64 = 512 * 1024;
 /// quadratic in the depth of flow nesting, so deeper documents are
 /// refused before parsing.
 pub const MAX_NESTING: usize = 10_000;
+/// Nesting a JSON document may have and still be parsed on the calling
+/// thread's stack (serde_json's own default limit).
+pub const SHALLOW_JSON_NESTING: usize = 128;
+/// The stack of the thread that parses a signed payload nested deeper than
+/// [`SHALLOW_JSON_NESTING`] (up to [`MAX_NESTING`] levels, as Go allows):
+/// reserved, and touched only as deep as the document goes.
+pub const DEEP_JSON_STACK: usize = 256 * 1024 * 1024;
 /// JWS signatures embedded in one Docker schema-1 manifest (registries
 /// add one).
 pub const MAX_JWS_SIGNATURES: usize = 64;

@@ -182,3 +182,56 @@ fn fingerprint_list_elements_are_literal_as_in_skopeo() {
             .assert("fingerprint-not-accepted", 1);
     }
 }
+
+#[test]
+fn payloads_are_read_as_go_reads_them() {
+    // containers/image parses the payload with Go's encoding/json: it
+    // nests up to 10,000 levels (serde_json: 128), reads `null` as absent,
+    // and turns invalid UTF-8 and lone surrogates into U+FFFD. A payload
+    // without `optional` (OpenShift 4.4.6's release signatures) is refused
+    // by both, naming the member.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let with_optional = |optional: &[u8]| {
+        let base = env.payload();
+        let at = base
+            .windows(12)
+            .position(|w| w == b"\"optional\": ")
+            .unwrap()
+            + 12;
+        [&base[..at], optional, b"}"].concat()
+    };
+    let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(500), "]".repeat(500));
+    let mut bad_utf8 = br#"{"creator": "a?b"}"#.to_vec();
+    bad_utf8[14] = 0xFF;
+    for (optional, creator) in [
+        (deep.as_bytes(), None),
+        (br#"{"creator": null, "timestamp": null}"#.as_slice(), None),
+        (&bad_utf8[..], Some("a\u{FFFD}b")),
+        (br#"{"creator": "a\ud800b"}"#.as_slice(), Some("a\u{FFFD}b")),
+    ] {
+        let sig = sign(
+            &with_optional(optional),
+            vec![primary_pair(&cert)],
+            &Msg::default(),
+        );
+        let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+        run.assert("ok", 0);
+        assert_eq!(run.json()["creator"].as_str(), creator, "{run:?}");
+    }
+    let base = String::from_utf8(env.payload()).unwrap();
+    let cut = base.find(r#", "optional""#).unwrap();
+    let no_optional = format!("{}}}", &base[..cut]);
+    let sig = sign(
+        no_optional.as_bytes(),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+    run.assert("invalid-payload", 1);
+    assert!(
+        message(&run).contains(r#"payload field payload: "optional" is missing"#),
+        "{run:?}"
+    );
+}
