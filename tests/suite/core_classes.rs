@@ -235,3 +235,41 @@ fn payloads_are_read_as_go_reads_them() {
         "{run:?}"
     );
 }
+
+#[test]
+fn a_cleartext_message_must_name_its_signature_hash() {
+    // gpg refuses a cleartext-signed message without a `Hash:` armor
+    // header (RFC 4880 then means MD5) or whose header names another hash
+    // than its signature uses; sequoia ignores the header. The message
+    // checked here is a valid payload, so the control verifies.
+    use openpgp::serialize::stream::{Message, Signer};
+    use std::io::Write as _;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let mut out = Vec::new();
+    let mut m = Signer::new(Message::new(&mut out), primary_pair(&cert))
+        .unwrap()
+        .hash_algo(openpgp::types::HashAlgorithm::SHA256)
+        .unwrap()
+        .cleartext()
+        .build()
+        .unwrap();
+    m.write_all(&env.payload()).unwrap();
+    m.finalize().unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\nHash: SHA256\n"), "{text}");
+    env.verify(text.as_bytes(), &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    for (edited, says) in [
+        (text.replace("Hash: SHA256\n", ""), "has no \"Hash:\" armor header"),
+        (
+            text.replace("Hash: SHA256\n", "Hash: SHA512\n"),
+            "names SHA512, but its signature uses SHA256",
+        ),
+    ] {
+        let run = env.verify(edited.as_bytes(), &fpr(&cert), &[&key], &[]);
+        run.assert("bad-signature", 1);
+        assert!(message(&run).contains(says), "{run:?}");
+    }
+}

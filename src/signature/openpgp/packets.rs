@@ -88,6 +88,29 @@ pub(super) fn is_cleartext(sig: &[u8]) -> bool {
     armor_start(sig).is_some_and(|i| sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----"))
 }
 
+/// The hash algorithms a cleartext-signed message's `Hash:` armor headers
+/// name (RFC 4880 7: comma-separated, in one or more headers), upper case.
+pub(super) fn cleartext_hashes(sig: &[u8]) -> Vec<String> {
+    let start = armor_start(sig).unwrap_or(0);
+    let mut lines = sig[start..].split(|&b| b == b'\n').skip(1);
+    let mut hashes = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+        if let Some(value) = line.strip_prefix(b"Hash:") {
+            hashes.extend(
+                String::from_utf8_lossy(value)
+                    .split(',')
+                    .map(|h| h.trim().to_ascii_uppercase())
+                    .filter(|h| !h.is_empty()),
+            );
+        }
+    }
+    hashes
+}
+
 /// What kind of text document `bytes` is, when it is obviously one: a
 /// binary OpenPGP message starts with a packet tag byte, which always has
 /// its top bit set, so `{`, `[` and `<` can never start one.

@@ -5,7 +5,9 @@
 
 use super::error::SignatureError;
 use super::keyring::Keyring;
-use super::packets::{is_cleartext, normalize, packets_end, read_payload, scan_normalized};
+use super::packets::{
+    cleartext_hashes, is_cleartext, normalize, packets_end, read_payload, scan_normalized,
+};
 use super::policy::{RelsigPolicy, policy};
 use crate::io::error_chain;
 use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
@@ -73,6 +75,9 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         1 => {}
         n => return Err(SignatureError::SignatureCount(n)),
     }
+    if cleartext {
+        check_cleartext_hash(sig, &structure.signatures[0].hash_algorithm)?;
+    }
 
     let policy = policy();
     let helper = Helper {
@@ -105,6 +110,26 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         primary,
         signing_key,
     })
+}
+
+/// gpg refuses a cleartext-signed message whose `Hash:` header is missing
+/// (RFC 4880 then means MD5) or does not name the hash its signature uses
+/// ("signature digest conflict"); sequoia ignores the header.
+fn check_cleartext_hash(sig: &[u8], used: &str) -> Result<(), SignatureError> {
+    let named = cleartext_hashes(sig);
+    if named.is_empty() {
+        return Err(SignatureError::Malformed(
+            "the cleartext message has no \"Hash:\" armor header (gpg then assumes MD5 and refuses it)".into(),
+        ));
+    }
+    let used = used.to_ascii_uppercase().replace('-', "");
+    if !named.iter().any(|h| h.replace('-', "") == used) {
+        return Err(SignatureError::Malformed(format!(
+            "the cleartext message's \"Hash:\" armor header names {}, but its signature uses {used} (gpg: signature digest conflict)",
+            named.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 type Outcome = Result<(Fingerprint, Fingerprint), SignatureError>;
