@@ -71,7 +71,7 @@ pub struct InspectArgs {
 
 pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<Status> {
     let (report, warnings) = standalone_verify(&args);
-    for w in warnings {
+    for w in warnings.iter().chain(&report.warnings) {
         errln!("relsig: warning: {w}");
     }
     match args.output {
@@ -128,6 +128,7 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         mechanism: &OpenPgp {
             keyring: &keyring,
             accepted: &accepted,
+            judged_now: args.at.is_none(),
         },
         expected: &expected,
         at: args.at.unwrap_or_else(SystemTime::now),

@@ -262,7 +262,10 @@ fn a_cleartext_message_must_name_its_signature_hash() {
     env.verify(text.as_bytes(), &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
     for (edited, says) in [
-        (text.replace("Hash: SHA256\n", ""), "has no \"Hash:\" armor header"),
+        (
+            text.replace("Hash: SHA256\n", ""),
+            "has no \"Hash:\" armor header",
+        ),
         (
             text.replace("Hash: SHA256\n", "Hash: SHA512\n"),
             "names SHA512, but its signature uses SHA256",
@@ -272,4 +275,53 @@ fn a_cleartext_message_must_name_its_signature_hash() {
         run.assert("bad-signature", 1);
         assert!(message(&run).contains(says), "{run:?}");
     }
+}
+
+#[test]
+fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earlier_time() {
+    // gpg accepts a signature whose creation time lies ahead of the
+    // clock (a signer's clock ahead); relsig does too when judging now,
+    // and says so. Asked about an instant (`--at`), a signature made
+    // after it did not exist yet.
+    use std::time::SystemTime;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let created = SystemTime::now() + days(2);
+    let sig = sign(
+        &env.payload(),
+        vec![primary_pair(&cert)],
+        &Msg {
+            created: Some(created),
+            ..Msg::default()
+        },
+    );
+    let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+    run.assert("ok", 0);
+    let warnings = run.json()["warnings"].clone();
+    assert!(
+        warnings[0]
+            .as_str()
+            .is_some_and(|w| w.contains("the signature was made at") && w.contains("after now")),
+        "{run:?}"
+    );
+    let sig_path = env.write("future", &sig);
+    let text = relsig(&[
+        "standalone-verify".as_ref(),
+        env.manifest.as_os_str(),
+        REFERENCE.as_ref(),
+        fpr(&cert).as_ref(),
+        sig_path.as_os_str(),
+        "--public-key-file".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(
+        text.stderr
+            .contains("relsig: warning: the signature was made at"),
+        "{text:?}"
+    );
+    let now = rfc3339(SystemTime::now());
+    env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
+        .assert("signature-not-yet-valid", 1);
 }
