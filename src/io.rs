@@ -11,7 +11,7 @@
 
 mod nesting;
 
-pub use nesting::{TooDeep, check_nesting};
+pub use nesting::{TooDeep, check_nesting, nests_deeper_than};
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
@@ -60,6 +60,13 @@ pub const MAX_RENDERED_FILE: u64 = 512 * 1024;
 /// quadratic in the depth of flow nesting, so deeper documents are
 /// refused before parsing.
 pub const MAX_NESTING: usize = 10_000;
+/// Nesting a JSON document may have and still be parsed on the calling
+/// thread's stack (serde_json's own default limit).
+pub const SHALLOW_JSON_NESTING: usize = 128;
+/// The stack of the thread that parses a signed payload nested deeper than
+/// [`SHALLOW_JSON_NESTING`] (up to [`MAX_NESTING`] levels, as Go allows):
+/// reserved, and touched only as deep as the document goes.
+pub const DEEP_JSON_STACK: usize = 256 * 1024 * 1024;
 /// JWS signatures embedded in one Docker schema-1 manifest (registries
 /// add one).
 pub const MAX_JWS_SIGNATURES: usize = 64;
@@ -70,6 +77,11 @@ pub const MAX_MESSAGE_PACKETS: usize = 16;
 /// Compression layers in one signature message: Red Hat's signatures have
 /// one; gpg writes at most one; two leave room for re-wrapping tools.
 pub const MAX_COMPRESSION_LAYERS: usize = 2;
+/// Bytes one signature message decompresses to, all compression layers
+/// together: the literal data (at most [`MAX_PAYLOAD_SIZE`]) and 64 KiB
+/// for the few packets around it. This bounds the work one signature
+/// costs, whatever its compressed packets hide.
+pub const MAX_DECOMPRESSED_SIZE: u64 = MAX_PAYLOAD_SIZE + 64 * 1024;
 /// One line of an image list (`verify --from-file`). The list itself is
 /// read line by line and may be of any length.
 pub const MAX_IMAGE_LIST_LINE: u64 = 8 * 1024;
@@ -372,6 +384,64 @@ pub fn read_bounded(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>
     })
 }
 
+/// Reads at most `max` bytes from the start of `path`, whatever it is
+/// except a directory: a file of any size, a device (`/dev/zero`) or a
+/// pipe (`<(…)`; a FIFO without a writer reads as empty). For inputs whose
+/// size is itself a verdict: a signature over its limit is *rejected*
+/// (`too-large`, as skopeo rejects it), so the caller asks for one byte
+/// more than the limit and lets the checks see that there is more, instead
+/// of refusing to read the file.
+pub fn read_head(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, FileError> {
+    let io = |source| FileError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = open_for_reading(path, false).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    match file_kind(&meta.file_type()) {
+        Some(kind @ "directory") => {
+            return Err(FileError::NotRegular {
+                what,
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+        // A pipe is read as it is written: waiting for its writer (which
+        // the non-blocking open did not), but never for a writer that is
+        // not there (a FIFO nobody opened reads as empty).
+        Some(FIFO) => set_blocking(&file).map_err(io)?,
+        _ => {}
+    }
+    // `take` bounds the read, so `read_limited` never sees more than `max`.
+    read_limited(file.take(max), max).map_err(|e| match e {
+        BoundedReadError::TooLarge => FileError::TooLarge {
+            what,
+            path: path.to_path_buf(),
+            max,
+        },
+        BoundedReadError::Io(source) => io(source),
+    })
+}
+
+#[cfg(unix)]
+fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this function borrows; no memory is
+    // passed.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_blocking(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Opens an input documented as a stream (`--from-file`), for a reader
 /// that bounds what it reads itself (line by line): a regular file, or a
 /// pipe or FIFO (process substitution `<(…)` gives `/dev/fd/N`, a pipe),
@@ -642,6 +712,39 @@ mod tests {
         assert_eq!(
             read_bounded(Path::new("/dev/null"), "signature", 10).unwrap(),
             b""
+        );
+    }
+
+    #[test]
+    fn a_head_is_read_from_any_source_but_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![7u8; 100]).unwrap();
+        assert_eq!(read_head(&big, "signature", 11).unwrap(), vec![7u8; 11]);
+        assert_eq!(
+            read_head(Path::new("/dev/zero"), "signature", 5).unwrap(),
+            vec![0u8; 5]
+        );
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        // No writer: empty, at once.
+        assert_eq!(read_head(&fifo, "signature", 5).unwrap(), b"");
+        let e = read_head(dir.path(), "signature", 5).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::NotRegular {
+                    kind: "directory",
+                    ..
+                }
+            ),
+            "{e}"
         );
     }
 

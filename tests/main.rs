@@ -18,6 +18,7 @@ mod suite {
     mod cli_pipelines;
     mod closed_pipes;
     mod containers_config;
+    mod core_classes;
     mod differential;
     mod expected_tsv;
     mod generated_keys;

@@ -309,6 +309,7 @@ fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
     };
     let opts = EvalOptions {
         at: a.at.unwrap_or_else(SystemTime::now),
+        judged_now: a.at.is_none(),
         root: a.files.root.as_deref(),
     };
     let signatures = a.sources.sources()?;

@@ -5,7 +5,7 @@ use super::Output;
 use anyhow::Context as _;
 use relsig::image::manifest::Manifest;
 use relsig::image::reference::Reference;
-use relsig::io::{MAX_MANIFEST_SIZE, MAX_SIGNATURE_SIZE, read_bounded};
+use relsig::io::{MAX_MANIFEST_SIZE, MAX_SIGNATURE_SIZE, read_bounded, read_head};
 use relsig::signature::check::{Checks, Image, check_signature};
 use relsig::signature::identity::ExpectedIdentity;
 use relsig::signature::openpgp::keyring::FingerprintError;
@@ -71,7 +71,7 @@ pub struct InspectArgs {
 
 pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<Status> {
     let (report, warnings) = standalone_verify(&args);
-    for w in warnings {
+    for w in warnings.iter().chain(&report.warnings) {
         errln!("relsig: warning: {w}");
     }
     match args.output {
@@ -117,9 +117,10 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         Ok(m) => m,
         Err(e) => return io_error(e),
     };
-    // One byte more than the limit, so that an oversized signature is
-    // rejected as `too-large` by the OpenPGP layer, not as an I/O problem.
-    let signature = match read_bounded(&args.signature, "signature", MAX_SIGNATURE_SIZE + 1) {
+    // One byte more than the limit, from a file of any size or a device,
+    // so that an oversized signature is rejected as `too-large` by the
+    // OpenPGP layer, not refused as an I/O problem.
+    let signature = match read_head(&args.signature, "signature", MAX_SIGNATURE_SIZE + 1) {
         Ok(s) => s,
         Err(e) => return io_error(e),
     };
@@ -127,6 +128,7 @@ fn standalone_verify(args: &StandaloneArgs) -> (Report, Vec<String>) {
         mechanism: &OpenPgp {
             keyring: &keyring,
             accepted: &accepted,
+            judged_now: args.at.is_none(),
         },
         expected: &expected,
         at: args.at.unwrap_or_else(SystemTime::now),
@@ -176,7 +178,7 @@ pub fn run_digest(args: DigestArgs) -> anyhow::Result<Status> {
 }
 
 pub fn run_inspect(args: InspectArgs) -> anyhow::Result<Status> {
-    let bytes = read_bounded(&args.signature, "signature", MAX_SIGNATURE_SIZE)?;
+    let bytes = read_head(&args.signature, "signature", MAX_SIGNATURE_SIZE + 1)?;
     // The file name alone as context: the cause completes the line
     // ("sig.json: looks like JSON, not an OpenPGP signature").
     let inspection = relsig::signature::inspect::inspect(&bytes)

@@ -478,6 +478,7 @@ fn prepare(
         keyring,
         accepted,
         at: args.at.unwrap_or_else(SystemTime::now),
+        judged_now: args.at.is_none(),
         sources,
         registries_d,
         registries_conf,

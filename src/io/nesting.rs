@@ -42,6 +42,12 @@ fn is_blank(b: Option<&u8>) -> bool {
     matches!(b, None | Some(b' ' | b'\t'))
 }
 
+/// Whether a YAML or JSON document nests deeper than `max` levels (see
+/// [`check_nesting`]).
+pub fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+    check_depth(text, max).is_err()
+}
+
 fn check_depth(text: &[u8], max: usize) -> Result<(), TooDeep> {
     let mut flow = 0usize;
     // The columns of the open block collections, increasing.

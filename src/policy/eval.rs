@@ -226,6 +226,9 @@ pub fn requirements_for<'p>(
 pub struct EvalOptions<'a> {
     /// When key validity is judged.
     pub at: SystemTime,
+    /// Whether `at` is the current time (no `--at`; see
+    /// [`OpenPgp::judged_now`]).
+    pub judged_now: bool,
     /// Read absolute key paths under this directory (a copy of a node's
     /// files) instead of from `/`.
     pub root: Option<&'a Path>,
@@ -467,6 +470,7 @@ fn signed_by(
         mechanism: &OpenPgp {
             keyring: &keyring,
             accepted: &Accepted::Any,
+            judged_now: opts.judged_now,
         },
         expected: &expected,
         at: opts.at,

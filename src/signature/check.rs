@@ -47,6 +47,7 @@ pub fn check_signature(signature: &[u8], image: Image<'_>, checks: &Checks<'_>) 
         }
     };
     let key = signed.signer.key_fingerprint.clone();
+    report.warnings = signed.warnings;
     report.set_key(
         signed.signer.key_fingerprint,
         signed.signer.signing_key_fingerprint,

@@ -36,6 +36,9 @@ pub struct Signed {
     /// The signed payload, not yet parsed.
     pub payload: Vec<u8>,
     pub signer: Signer,
+    /// What the user should know although the signature was accepted
+    /// (e.g. it was made in the future).
+    pub warnings: Vec<String>,
 }
 
 /// Why a mechanism did not vouch for a signature.

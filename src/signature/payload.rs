@@ -1,11 +1,16 @@
 //! The signed JSON payload of an atomic container signature, parsed as
 //! strictly as containers/image does: exact field sets in `critical`,
-//! no duplicate keys anywhere, no trailing data.
+//! no duplicate keys anywhere, no trailing data; and as leniently as Go's
+//! encoding/json where containers/image relies on it: nesting up to
+//! 10,000 levels, `null` for an optional member is as if it were absent,
+//! invalid UTF-8 and lone UTF-16 surrogates in strings become U+FFFD.
 
 use crate::image::digest::Digest;
+use crate::io::{DEEP_JSON_STACK, SHALLOW_JSON_NESTING, check_nesting, nests_deeper_than};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The only signature type this format defines.
@@ -35,6 +40,11 @@ pub enum PayloadError {
         field: &'static str,
         expected: &'static str,
     },
+    #[error("payload field {field}: {key:?} is missing")]
+    Missing {
+        field: &'static str,
+        key: &'static str,
+    },
     #[error("payload field {field} has an unknown member {key:?}")]
     UnknownField { field: &'static str, key: String },
     #[error("payload signature type {0:?} is not \"atomic container signature\"")]
@@ -46,8 +56,32 @@ pub enum PayloadError {
 impl Payload {
     /// Parses `bytes` with containers/image's strictness.
     pub fn parse(bytes: &[u8]) -> Result<Payload, PayloadError> {
-        let StrictValue(root) =
-            serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))?;
+        let text = go_strings(bytes);
+        if !nests_deeper_than(&text, SHALLOW_JSON_NESTING) {
+            return Payload::parse_go_text(&text);
+        }
+        check_nesting(&text).map_err(|e| PayloadError::Json(e.to_string()))?;
+        // The parse (and the drop of what it built) recurses once a level:
+        // a deep document gets a thread with a stack for its depth.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("deep-payload".into())
+                .stack_size(DEEP_JSON_STACK)
+                .spawn_scoped(scope, || Payload::parse_go_text(&text))
+                .map_err(|e| PayloadError::Json(format!("cannot start its parser: {e}")))?
+                .join()
+                .unwrap_or_else(|_| Err(PayloadError::Json("its parser failed".into())))
+        })
+    }
+
+    /// Parses a payload whose strings are valid UTF-8 (see [`go_strings`]).
+    fn parse_go_text(bytes: &[u8]) -> Result<Payload, PayloadError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        // The depth was checked by the caller.
+        de.disable_recursion_limit();
+        let StrictValue(root) = StrictValue::deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| PayloadError::Json(e.to_string()))?;
         let mut top = exact_object(root, "payload", &["critical", "optional"])?;
         let critical = top.remove("critical").unwrap_or_default();
         let optional = top.remove("optional").unwrap_or_default();
@@ -58,8 +92,9 @@ impl Payload {
                 expected: "a JSON object",
             });
         };
+        // Go unmarshals `null` into a field by leaving it as it was.
         let creator = match optional.get("creator") {
-            None => None,
+            None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
                 return Err(PayloadError::Field {
@@ -69,7 +104,7 @@ impl Payload {
             }
         };
         let timestamp = match optional.get("timestamp") {
-            None => None,
+            None | Some(Value::Null) => None,
             Some(v) => Some(integer(v).ok_or(PayloadError::Field {
                 field: "optional.timestamp",
                 expected: "an integer number of seconds",
@@ -128,16 +163,75 @@ fn exact_object(
             key: key.clone(),
         });
     }
-    if fields.iter().any(|f| !map.contains_key(*f)) {
-        return Err(PayloadError::Field {
-            field,
-            expected: match fields.len() {
-                1 => "exactly one member, as the format defines",
-                _ => "all of the members the format defines",
-            },
-        });
+    if let Some(key) = fields.iter().find(|f| !map.contains_key(**f)) {
+        return Err(PayloadError::Missing { field, key });
     }
     Ok(map)
+}
+
+/// The payload as Go's encoding/json reads its strings: invalid UTF-8
+/// becomes U+FFFD (outside strings it stays a syntax error), and so does a
+/// `\u` escape of a UTF-16 surrogate that is not part of a pair; serde_json
+/// refuses both.
+fn go_strings(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let text = match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+    };
+    if !text.windows(2).any(|w| w == b"\\u") {
+        return text;
+    }
+    let hex4 = |at: usize| -> Option<u16> {
+        let digits = std::str::from_utf8(text.get(at..at + 4)?).ok()?;
+        u16::from_str_radix(digits, 16).ok()
+    };
+    let mut out = Vec::with_capacity(text.len());
+    let mut in_string = false;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if !in_string {
+            in_string = b == b'"';
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = false,
+            b'\\' if text.get(i + 1) == Some(&b'u') => {
+                if let Some(unit) = hex4(i + 2) {
+                    let high = (0xD800..0xDC00).contains(&unit);
+                    let low = (0xDC00..0xE000).contains(&unit);
+                    let paired = high
+                        && text.get(i + 6..i + 8) == Some(b"\\u")
+                        && hex4(i + 8).is_some_and(|u| (0xDC00..0xE000).contains(&u));
+                    if paired {
+                        out.extend_from_slice(&text[i..i + 12]);
+                        i += 12;
+                        continue;
+                    }
+                    if high || low {
+                        out.extend_from_slice(b"\\ufffd");
+                        i += 6;
+                        continue;
+                    }
+                }
+                out.extend_from_slice(&text[i..i + 2]);
+                i += 2;
+                continue;
+            }
+            b'\\' => {
+                // Any other escape: its second byte is not a quote end.
+                out.extend_from_slice(&text[i..(i + 2).min(text.len())]);
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(b);
+        i += 1;
+    }
+    Cow::Owned(out)
 }
 
 fn string(v: Option<Value>, field: &'static str) -> Result<String, PayloadError> {
@@ -285,13 +379,11 @@ mod tests {
             Err(PayloadError::Json(_))
         ));
         let no_optional = doc("", "{}").replace(r#","optional":{}"#, "");
-        assert!(matches!(
-            Payload::parse(no_optional.as_bytes()),
-            Err(PayloadError::Field {
-                field: "payload",
-                ..
-            })
-        ));
+        let e = Payload::parse(no_optional.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"payload field payload: "optional" is missing"#
+        );
         let wrong_type = doc("", "{}").replace("atomic container signature", "cosign");
         assert!(matches!(
             Payload::parse(wrong_type.as_bytes()),
@@ -303,5 +395,43 @@ mod tests {
             Err(PayloadError::Digest(_))
         ));
         assert!(Payload::parse(b"").is_err());
+    }
+
+    #[test]
+    fn go_reads_null_as_absent_and_bad_text_as_replacement_characters() {
+        for optional in [
+            r#"{"creator":null,"timestamp":null}"#,
+            r#"{"creator":null}"#,
+        ] {
+            let p = Payload::parse(doc("", optional).as_bytes()).unwrap();
+            assert_eq!((p.creator, p.timestamp), (None, None), "{optional}");
+        }
+        let mut bad_utf8 = doc("", r#"{"creator":"a?b"}"#).into_bytes();
+        let at = bad_utf8.iter().position(|&b| b == b'?').unwrap();
+        bad_utf8[at] = 0xFF;
+        let p = Payload::parse(&bad_utf8).unwrap();
+        assert_eq!(p.creator.as_deref(), Some("a\u{FFFD}b"));
+        for (escaped, read) in [
+            (r#""a\ud800b""#, "a\u{FFFD}b"),
+            (r#""\udc00""#, "\u{FFFD}"),
+            (r#""\ud83d\ude00""#, "\u{1F600}"),
+            (r#""\\ud800""#, "\\ud800"),
+        ] {
+            let optional = format!(r#"{{"creator":{escaped}}}"#);
+            let p = Payload::parse(doc("", &optional).as_bytes()).unwrap();
+            assert_eq!(p.creator.as_deref(), Some(read), "{escaped}");
+        }
+    }
+
+    #[test]
+    fn optional_may_nest_as_deep_as_go_allows() {
+        let deep = |n: usize| format!(r#"{{"x":{}{}}}"#, "[".repeat(n), "]".repeat(n));
+        assert!(Payload::parse(doc("", &deep(200)).as_bytes()).is_ok());
+        assert!(Payload::parse(doc("", &deep(9_990)).as_bytes()).is_ok());
+        let e = Payload::parse(doc("", &deep(10_001)).as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().contains("nested deeper than 10000 levels"),
+            "{e}"
+        );
     }
 }

@@ -110,6 +110,10 @@ pub struct Report {
     pub expected_identity: Option<String>,
     pub creator: Option<String>,
     pub timestamp: Option<i64>,
+    /// What the user should know about a signature that was accepted
+    /// anyway (text output prints each as `relsig: warning: …`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -130,6 +134,7 @@ impl Report {
             expected_identity: None,
             creator: None,
             timestamp: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -64,6 +64,9 @@ pub struct Settings {
     pub accepted: Accepted,
     /// When key validity is judged.
     pub at: SystemTime,
+    /// Whether `at` is the current time (no `--at`; see
+    /// [`OpenPgp::judged_now`]).
+    pub judged_now: bool,
     /// The sources given, tried in order; the first source that yields a
     /// verified signature ends the search. When empty, `registries_d`
     /// and relsig's defaults choose each image's sources.
@@ -280,6 +283,7 @@ impl Checker {
         let mechanism = OpenPgp {
             keyring: &self.settings.keyring,
             accepted: &self.settings.accepted,
+            judged_now: self.settings.judged_now,
         };
         let checks = Checks {
             mechanism: &mechanism,

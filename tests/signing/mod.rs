@@ -132,6 +132,7 @@ pub fn check_with_library(
             mechanism: &relsig::signature::openpgp::OpenPgp {
                 keyring,
                 accepted: &accepted,
+                judged_now: true,
             },
             expected: &expected,
             at: SystemTime::now(),

@@ -136,3 +136,82 @@ fn compression_nested_too_deep_or_too_many_packets_is_refused() {
         "{run:?}"
     );
 }
+
+/// A packet tagged as a signature (which a signed message may hold) whose
+/// body is `len` zero bytes.
+fn signature_tagged_packet(len: usize) -> Vec<u8> {
+    let mut p = vec![0xC0 | 2, 0xFF];
+    p.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+    p.resize(p.len() + len, 0);
+    p
+}
+
+#[test]
+fn more_than_4_mib_decompressed_in_total_is_too_large() {
+    // Packets that belong in a message pass the grammar check; what they
+    // decompress to is bounded in total, across layers, whatever the
+    // algorithm: zlib in two layers, and bzip2 (which compresses zeros
+    // far better) in one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut content = inner_packets();
+    content.extend(signature_tagged_packet(64 * 1024 * 1024));
+    let mut cases = vec![("zlib, 2 layers", compressed(&content, 2))];
+    let mut bz = Vec::new();
+    {
+        let mut m = Message::new(&mut bz);
+        m = Compressor::new(m)
+            .algo(CompressionAlgorithm::BZip2)
+            .build()
+            .unwrap();
+        m.write_all(&content).unwrap();
+        m.finalize().unwrap();
+    }
+    cases.push(("bzip2", bz));
+    for (what, sig) in cases {
+        assert!(sig.len() < 1024 * 1024, "{what}: {} bytes", sig.len());
+        let run = standalone(dir.path(), &sig);
+        run.assert("too-large", 1);
+        assert!(
+            run.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains("decompresses to more than 4259840 bytes"),
+            "{what}: {run:?}"
+        );
+        let inspect = relsig(&["inspect", s(&dir.path().join("signature"))]);
+        assert_eq!(inspect.code, 2, "{what}: {inspect:?}");
+        assert!(
+            inspect.stderr.contains("decompresses to more"),
+            "{inspect:?}"
+        );
+    }
+}
+
+#[test]
+fn a_signature_over_4_mib_and_dev_zero_are_too_large_not_io_errors() {
+    // The size of a signature is a verdict (exit 1, as skopeo rejects
+    // it), whatever the size or kind of the file: only the first
+    // 4 MiB + 1 bytes are read.
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = noo_dir().join("manifest.json");
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![0xA3u8; 6 * 1024 * 1024]).unwrap();
+    for sig in [s(&big), "/dev/zero"] {
+        let run = relsig(&[
+            "standalone-verify",
+            s(&manifest),
+            NOO_IDENTITY,
+            "any",
+            sig,
+            "--output",
+            "json",
+        ]);
+        run.assert("too-large", 1);
+        let inspect = relsig(&["inspect", sig]);
+        assert_eq!(inspect.code, 2, "{inspect:?}");
+        assert!(
+            inspect.stderr.contains("larger than 4194304 bytes"),
+            "{inspect:?}"
+        );
+    }
+}

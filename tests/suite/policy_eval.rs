@@ -51,6 +51,7 @@ fn decide_with(policy: &Policy, image: &str, evidence: Result<Evidence, String>)
     let image = eval::image_reference(image).unwrap();
     let opts = EvalOptions {
         at: SystemTime::now(),
+        judged_now: true,
         root: None,
     };
     let mut evidence = Some(evidence);
@@ -351,6 +352,7 @@ fn keys_are_read_under_the_root() {
     let image = eval::image_reference(&format!("registry.redhat.io/{NOO}:0.0.1")).unwrap();
     let opts = EvalOptions {
         at: SystemTime::now(),
+        judged_now: true,
         root: Some(root.path()),
     };
     let d = eval::evaluate(&p, &image, &opts, &mut || Ok(noo_evidence(&[3])));
@@ -385,6 +387,7 @@ fn decide_with_fetch(
     let image = eval::image_reference(image).unwrap();
     let opts = EvalOptions {
         at: SystemTime::now(),
+        judged_now: true,
         root: None,
     };
     eval::evaluate(policy, &image, &opts, &mut fetch)

@@ -473,7 +473,7 @@ proptest! {
         let base = armored.map_or_else(|| original.clone(), |s| armor(original, s));
         let sig = mutated(&base, &ms);
         let (accepted, expected) = noo_checks_for(index);
-        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
+        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted, judged_now: false }, expected: &expected, at: at() };
         let by_manifest = check_signature(&sig, Image::Manifest(&Manifest::new(NOO_MANIFEST.as_slice())), &checks);
         check_report(&by_manifest, NOO_IDENTITIES[index])?;
         let digest = manifest::digest(&NOO_MANIFEST).unwrap();
@@ -489,7 +489,7 @@ proptest! {
     fn check_signature_on_mutated_manifests(index in 0..4usize, ms in mutations()) {
         let m = mutated(&NOO_MANIFEST, &ms);
         let (accepted, expected) = noo_checks_for(index);
-        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
+        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted, judged_now: false }, expected: &expected, at: at() };
         let report = check_signature(&NOO_SIGNATURES[index], Image::Manifest(&Manifest::new(m.as_slice())), &checks);
         check_report(&report, NOO_IDENTITIES[index])?;
         let same = manifest::digest(&m).ok() == manifest::digest(&NOO_MANIFEST).ok();
@@ -506,7 +506,7 @@ proptest! {
     #[test]
     fn check_signature_on_random_bytes(sig in random_signature(), index in 0..4usize) {
         let (accepted, expected) = noo_checks_for(index);
-        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted }, expected: &expected, at: at() };
+        let checks = Checks { mechanism: &OpenPgp { keyring: &KEYRING, accepted: &accepted, judged_now: false }, expected: &expected, at: at() };
         let report = check_signature(&sig, Image::Manifest(&Manifest::new(NOO_MANIFEST.as_slice())), &checks);
         check_report(&report, NOO_IDENTITIES[index])?;
         prop_assert!(!report.verified);

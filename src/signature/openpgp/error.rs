@@ -1,6 +1,6 @@
 //! Why an OpenPGP signature was not accepted cryptographically.
 
-use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
+use crate::io::{MAX_DECOMPRESSED_SIZE, MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
 
 /// Why a signature message was not accepted cryptographically.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -9,6 +9,8 @@ pub enum SignatureError {
     TooLarge,
     #[error("signed payload is larger than {MAX_PAYLOAD_SIZE} bytes")]
     PayloadTooLarge,
+    #[error("the message decompresses to more than {MAX_DECOMPRESSED_SIZE} bytes")]
+    DecompressedTooLarge,
     #[error("not an OpenPGP message: {0}")]
     NotOpenPgp(String),
     /// A text document where a signature was expected: swapped

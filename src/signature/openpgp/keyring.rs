@@ -320,9 +320,12 @@ impl FingerprintError {
 
 impl Accepted {
     /// Parses `any` or a comma-separated list of fingerprints; case and
-    /// spaces within a fingerprint do not matter.
+    /// spaces within a fingerprint do not matter. As in skopeo, only the
+    /// whole argument `any` is special: an empty element (`FPR,`) or an
+    /// element `any` in a list is a literal that no key matches, so it is
+    /// skipped (a list of only such elements accepts no key).
     pub fn parse(s: &str) -> Result<Accepted, FingerprintError> {
-        if s.trim().eq_ignore_ascii_case("any") {
+        if s == "any" {
             return Ok(Accepted::Any);
         }
         if s.trim().is_empty() {
@@ -331,6 +334,9 @@ impl Accepted {
         let mut list = Vec::new();
         for item in s.split(',') {
             let compact: String = item.chars().filter(|c| !c.is_whitespace()).collect();
+            if compact.is_empty() || compact.eq_ignore_ascii_case("any") {
+                continue;
+            }
             let hex = compact.strip_prefix("0x").unwrap_or(&compact);
             let is_hex = !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit());
             match hex.len() {
@@ -408,10 +414,23 @@ mod tests {
             Err(FingerprintError::Malformed(_))
         ));
         assert!(matches!(Accepted::parse(""), Err(FingerprintError::Empty)));
-        assert!(matches!(
-            Accepted::parse(&format!("{REDHAT_RELEASE_KEY_2},")),
-            Err(FingerprintError::Malformed(_))
-        ));
+        // Elements are literal: empty ones and `any` in a list match no
+        // key, and do not stop another element from matching.
+        let one = Accepted::Fingerprints(vec![REDHAT_RELEASE_KEY_2.parse().unwrap()]);
+        for list in [
+            format!("{REDHAT_RELEASE_KEY_2},"),
+            format!(",{REDHAT_RELEASE_KEY_2}"),
+            format!("any,{REDHAT_RELEASE_KEY_2}"),
+        ] {
+            assert_eq!(Accepted::parse(&list).unwrap(), one, "{list}");
+        }
+        for none in [",", "any,", ",any", "ANY", " any"] {
+            assert_eq!(
+                Accepted::parse(none).unwrap(),
+                Accepted::Fingerprints(vec![]),
+                "{none}"
+            );
+        }
     }
 
     #[test]

@@ -23,11 +23,23 @@ use std::time::SystemTime;
 pub struct OpenPgp<'a> {
     pub keyring: &'a Keyring,
     pub accepted: &'a Accepted,
+    /// Whether the evaluation time is the current time (no `--at`): a
+    /// signature made after it (a signer's clock ahead) is then accepted
+    /// with a warning, as gpg accepts it; with `--at TIME` a signature made
+    /// after TIME is not valid yet.
+    pub judged_now: bool,
 }
 
 impl Mechanism for OpenPgp<'_> {
     fn open(&self, signature: &[u8], at: SystemTime) -> Result<Signed, Refused> {
-        let v = verify(signature, self.keyring, at).map_err(|e| Refused {
+        let mut warnings = Vec::new();
+        let v = match verify(signature, self.keyring, at) {
+            Err(SignatureError::SignatureNotYetValid { .. }) if self.judged_now => {
+                future_signature(signature, self.keyring, at, &mut warnings)
+            }
+            v => v,
+        };
+        let v = v.map_err(|e| Refused {
             reason: Reason::from(&e),
             message: e.to_string(),
             signer: None,
@@ -52,14 +64,45 @@ impl Mechanism for OpenPgp<'_> {
         Ok(Signed {
             payload: v.payload,
             signer,
+            warnings,
         })
     }
+}
+
+/// A signature made after `now`: checked as of its creation time (when
+/// it was alive), with a warning saying so; the keys are judged then too.
+fn future_signature(
+    signature: &[u8],
+    keyring: &Keyring,
+    now: SystemTime,
+    warnings: &mut Vec<String>,
+) -> Result<Verified, SignatureError> {
+    let created = scan(signature)?
+        .signatures
+        .first()
+        .and_then(|s| s.created)
+        .map(|secs| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    let Some(created) = created.filter(|c| *c > now) else {
+        return verify(signature, keyring, now);
+    };
+    let v = verify(signature, keyring, created)?;
+    let rfc3339 = |t: SystemTime| {
+        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    warnings.push(format!(
+        "the signature was made at {}, after now ({}): accepted as gpg accepts it (the signer's clock may be ahead); --at TIME refuses signatures made after TIME",
+        rfc3339(created),
+        rfc3339(now)
+    ));
+    Ok(v)
 }
 
 impl From<&SignatureError> for Reason {
     fn from(e: &SignatureError) -> Reason {
         match e {
-            SignatureError::TooLarge | SignatureError::PayloadTooLarge => Reason::TooLarge,
+            SignatureError::TooLarge
+            | SignatureError::PayloadTooLarge
+            | SignatureError::DecompressedTooLarge => Reason::TooLarge,
             SignatureError::NotOpenPgp(_) | SignatureError::LooksLike(_) => Reason::NotOpenpgp,
             SignatureError::Malformed(_) => Reason::BadSignature,
             SignatureError::NotSigned(_) => Reason::NotSigned,

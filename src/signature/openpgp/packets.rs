@@ -5,8 +5,8 @@
 use super::error::SignatureError;
 use crate::io::error_chain;
 use crate::io::{
-    BoundedReadError, MAX_COMPRESSION_LAYERS, MAX_MESSAGE_PACKETS, MAX_PAYLOAD_SIZE,
-    MAX_SIGNATURE_SIZE, read_limited,
+    BoundedReadError, MAX_COMPRESSION_LAYERS, MAX_DECOMPRESSED_SIZE, MAX_MESSAGE_PACKETS,
+    MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE, read_limited,
 };
 use openpgp::armor::ReaderMode;
 use openpgp::packet::{Packet, Tag};
@@ -37,6 +37,14 @@ pub struct Structure {
     /// `trailing_data`, the rest is ignored).
     #[serde(skip)]
     pub message_packets: usize,
+}
+
+impl Structure {
+    /// Whether the first message is one compressed packet (what gpg
+    /// ignores trailing data after).
+    pub fn is_compressed_message(&self) -> bool {
+        !self.compression.is_empty() && self.message_packets == 1
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +82,35 @@ fn armor_start(sig: &[u8]) -> Option<usize> {
     sig[i..].starts_with(b"-----BEGIN PGP").then_some(i)
 }
 
+/// Whether `sig` is a cleartext-signed message (`-----BEGIN PGP SIGNED
+/// MESSAGE-----`), whose text is canonicalised as RFC 4880 7.1 says.
+pub(super) fn is_cleartext(sig: &[u8]) -> bool {
+    armor_start(sig).is_some_and(|i| sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----"))
+}
+
+/// The hash algorithms a cleartext-signed message's `Hash:` armor headers
+/// name (RFC 4880 7: comma-separated, in one or more headers), upper case.
+pub(super) fn cleartext_hashes(sig: &[u8]) -> Vec<String> {
+    let start = armor_start(sig).unwrap_or(0);
+    let mut lines = sig[start..].split(|&b| b == b'\n').skip(1);
+    let mut hashes = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+        if let Some(value) = line.strip_prefix(b"Hash:") {
+            hashes.extend(
+                String::from_utf8_lossy(value)
+                    .split(',')
+                    .map(|h| h.trim().to_ascii_uppercase())
+                    .filter(|h| !h.is_empty()),
+            );
+        }
+    }
+    hashes
+}
+
 /// What kind of text document `bytes` is, when it is obviously one: a
 /// binary OpenPGP message starts with a packet tag byte, which always has
 /// its top bit set, so `{`, `[` and `<` can never start one.
@@ -107,10 +144,10 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
     if sig.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(SignatureError::NotOpenPgp("the file is empty".into()));
     }
+    if is_cleartext(sig) {
+        return Ok(Cow::Borrowed(sig));
+    }
     let binary: Cow<'_, [u8]> = match armor_start(sig) {
-        Some(i) if sig[i..].starts_with(b"-----BEGIN PGP SIGNED MESSAGE-----") => {
-            return Ok(Cow::Borrowed(sig));
-        }
         Some(_) => Cow::Owned(dearmor(sig, MAX_SIGNATURE_SIZE).map_err(|e| match e {
             BoundedReadError::TooLarge => SignatureError::TooLarge,
             BoundedReadError::Io(e) => SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")),
@@ -254,7 +291,275 @@ pub(super) fn packets_end(input: &[u8], packets: usize) -> Option<usize> {
     Some(pos)
 }
 
+/// Walks the compressed packets of `input` as streams before sequoia
+/// parses them, and refuses, as soon as it is read, a packet inside
+/// compression that has no place in a signed message, more than
+/// [`MAX_MESSAGE_PACKETS`] packets, compression nested past
+/// [`MAX_COMPRESSION_LAYERS`], or more than [`MAX_DECOMPRESSED_SIZE`]
+/// bytes decompressed, all layers together. sequoia would decompress a
+/// packet's whole body to skip it; here nothing is decompressed past the
+/// budget, so the work one signature costs is bounded whatever its
+/// compressed packets claim. Top-level packets are left to the scan (what
+/// follows a complete message is ignored there, as gpg ignores it), and so
+/// is whatever cannot be walked (damaged framing, an unknown algorithm, a
+/// corrupt stream), for sequoia to report.
+fn check_compressed(input: &[u8]) -> Result<(), SignatureError> {
+    let walk = Walk {
+        budget: std::cell::Cell::new(MAX_DECOMPRESSED_SIZE),
+        exceeded: std::cell::Cell::new(false),
+        packets: std::cell::Cell::new(0),
+    };
+    let mut pos = 0;
+    while let Some(f) = framing(input, pos) {
+        pos = f.end;
+        if Tag::from(f.tag) == Tag::CompressedData {
+            let chunks: Vec<u8>;
+            let mut body: &[u8] = if let [one] = f.body.as_slice() {
+                &input[one.clone()]
+            } else {
+                chunks = f
+                    .body
+                    .iter()
+                    .flat_map(|r| &input[r.clone()])
+                    .copied()
+                    .collect();
+                &chunks
+            };
+            match walk.container(&mut body, 1) {
+                Err(Stop::Refused(e)) => return Err(e),
+                Err(Stop::Unwalkable) | Ok(()) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state of [`check_compressed`]'s walk, shared by every layer.
+struct Walk {
+    /// Decompressed bytes still allowed.
+    budget: std::cell::Cell<u64>,
+    exceeded: std::cell::Cell<bool>,
+    packets: std::cell::Cell<usize>,
+}
+
+enum Stop {
+    Refused(SignatureError),
+    /// Not a stream this walk understands: sequoia reports it.
+    Unwalkable,
+}
+
+impl Walk {
+    /// Walks the packets decompressed from the body of a compressed-data
+    /// packet (`body` yields the algorithm octet, then the data), at
+    /// `depth` layers of compression.
+    fn container(&self, body: &mut dyn Read, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_COMPRESSION_LAYERS {
+            return Err(Stop::Refused(too_deep()));
+        }
+        let mut algo = [0u8];
+        body.read_exact(&mut algo).map_err(|_| Stop::Unwalkable)?;
+        let decoder: Box<dyn Read + '_> = match algo[0] {
+            0 => Box::new(body),
+            1 => Box::new(flate2::read::DeflateDecoder::new(body)),
+            2 => Box::new(flate2::read::ZlibDecoder::new(body)),
+            3 => Box::new(bzip2::read::BzDecoder::new(body)),
+            _ => return Err(Stop::Unwalkable),
+        };
+        let mut r = Budgeted {
+            inner: decoder,
+            walk: self,
+        };
+        loop {
+            let Some((tag, length)) = self.header(&mut r)? else {
+                return Ok(());
+            };
+            let n = self.packets.get() + 1;
+            self.packets.set(n);
+            if n > MAX_MESSAGE_PACKETS {
+                return Err(Stop::Refused(too_many_packets()));
+            }
+            let tag = Tag::from(tag);
+            if !may_be_in_message(tag) {
+                return Err(Stop::Refused(out_of_grammar(tag)));
+            }
+            let mut packet = Body {
+                r: &mut r,
+                walk: self,
+                left: length,
+            };
+            if tag == Tag::CompressedData {
+                self.container(&mut packet, depth + 1)?;
+            }
+            // What the packet's parser would not read is skipped, within
+            // the budget.
+            std::io::copy(&mut packet, &mut std::io::sink()).map_err(|_| self.stop())?;
+        }
+    }
+
+    /// Reads a packet header: its tag and how its body is framed, or
+    /// `None` at the end of the stream.
+    fn header(&self, r: &mut dyn Read) -> Result<Option<(u8, Length)>, Stop> {
+        let mut ctb = [0u8];
+        match r.read(&mut ctb) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(_) => return Err(self.stop()),
+        }
+        let ctb = ctb[0];
+        if ctb & 0x80 == 0 {
+            return Err(Stop::Unwalkable);
+        }
+        if ctb & 0x40 == 0 {
+            let tag = (ctb >> 2) & 0x0f;
+            let bytes = match ctb & 3 {
+                0 => 1,
+                1 => 2,
+                2 => 4,
+                _ => return Ok(Some((tag, Length::ToEnd))),
+            };
+            let mut b = [0u8; 4];
+            r.read_exact(&mut b[..bytes]).map_err(|_| self.stop())?;
+            let len = b[..bytes]
+                .iter()
+                .fold(0u64, |a, x| (a << 8) | u64::from(*x));
+            return Ok(Some((tag, Length::Full(len))));
+        }
+        Ok(Some((ctb & 0x3f, self.new_length(r)?)))
+    }
+
+    /// A new-format body length (RFC 4880, 4.2.2).
+    fn new_length(&self, r: &mut dyn Read) -> Result<Length, Stop> {
+        let mut b = [0u8; 4];
+        r.read_exact(&mut b[..1]).map_err(|_| self.stop())?;
+        Ok(match b[0] {
+            0..=191 => Length::Full(u64::from(b[0])),
+            192..=223 => {
+                let first = u64::from(b[0]);
+                r.read_exact(&mut b[1..2]).map_err(|_| self.stop())?;
+                Length::Full(((first - 192) << 8) + u64::from(b[1]) + 192)
+            }
+            255 => {
+                r.read_exact(&mut b).map_err(|_| self.stop())?;
+                Length::Full(u64::from(u32::from_be_bytes(b)))
+            }
+            p => Length::Partial(1u64 << (p & 0x1f)),
+        })
+    }
+
+    /// Why reading stopped: the budget, or a stream sequoia will report.
+    fn stop(&self) -> Stop {
+        if self.exceeded.get() {
+            Stop::Refused(SignatureError::DecompressedTooLarge)
+        } else {
+            Stop::Unwalkable
+        }
+    }
+}
+
+/// How much of a packet's body is left.
+#[derive(Clone, Copy)]
+enum Length {
+    Full(u64),
+    /// A partial chunk; another length follows it.
+    Partial(u64),
+    /// Old format, indeterminate: to the end of the enclosing stream.
+    ToEnd,
+}
+
+/// Decompressed bytes, counted against the walk's budget.
+struct Budgeted<'w, R> {
+    inner: R,
+    walk: &'w Walk,
+}
+
+impl<R: Read> Read for Budgeted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let budget = self.walk.budget.get();
+        // One byte past the budget shows that there is more.
+        let want = buf
+            .len()
+            .min(usize::try_from(budget + 1).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > budget {
+            self.walk.exceeded.set(true);
+            return Err(std::io::Error::other("decompression budget exceeded"));
+        }
+        self.walk.budget.set(budget - n as u64);
+        Ok(n)
+    }
+}
+
+/// One packet's body, read from its enclosing stream.
+struct Body<'a, 'w> {
+    r: &'a mut dyn Read,
+    walk: &'w Walk,
+    left: Length,
+}
+
+impl Read for Body<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let left = match self.left {
+                Length::ToEnd => return self.r.read(buf),
+                Length::Full(0) => return Ok(0),
+                Length::Partial(0) => {
+                    self.left = self
+                        .walk
+                        .new_length(self.r)
+                        .map_err(|_| std::io::Error::other("bad partial body length"))?;
+                    continue;
+                }
+                Length::Full(n) | Length::Partial(n) => n,
+            };
+            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let n = self.r.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            self.left = match self.left {
+                Length::Full(l) => Length::Full(l - n as u64),
+                Length::Partial(l) => Length::Partial(l - n as u64),
+                Length::ToEnd => Length::ToEnd,
+            };
+            return Ok(n);
+        }
+    }
+}
+
+fn too_deep() -> SignatureError {
+    SignatureError::NotOpenPgp(format!(
+        "compression nested more than {MAX_COMPRESSION_LAYERS} levels deep"
+    ))
+}
+
+fn too_many_packets() -> SignatureError {
+    SignatureError::NotOpenPgp(format!(
+        "more than {MAX_MESSAGE_PACKETS} packets: not one signed message"
+    ))
+}
+
+fn out_of_grammar(tag: Tag) -> SignatureError {
+    SignatureError::NotOpenPgp(format!("a {tag} packet has no place in a signed message"))
+}
+
+/// Whether a packet tagged `tag` can be part of a signed message.
+/// Encrypted messages are recognised, and refused as not signed.
+fn may_be_in_message(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::CompressedData
+            | Tag::OnePassSig
+            | Tag::Literal
+            | Tag::Signature
+            | Tag::Marker
+            | Tag::PKESK
+            | Tag::SKESK
+            | Tag::SEIP
+    )
+}
+
 pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureError> {
+    check_compressed(sig)?;
     let not_pgp = |e: anyhow::Error| SignatureError::NotOpenPgp(error_chain(e.as_ref()));
     let mut ppr = PacketParserBuilder::from_bytes(sig)
         .map_err(not_pgp)?
@@ -288,9 +593,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         // be parsed and skipped, at the cost of the whole filler.
         packets += 1;
         if packets > MAX_MESSAGE_PACKETS {
-            return Err(SignatureError::NotOpenPgp(format!(
-                "more than {MAX_MESSAGE_PACKETS} packets: not one signed message"
-            )));
+            return Err(too_many_packets());
         }
         check_grammar(&pp.packet, pp.recursion_depth())?;
         if let Packet::Literal(_) = pp.packet {
@@ -356,25 +659,13 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
 fn check_grammar(packet: &Packet, depth: isize) -> Result<(), SignatureError> {
     let tag = packet.tag();
     match packet {
-        Packet::CompressedData(_) if depth as usize >= MAX_COMPRESSION_LAYERS => {
-            Err(SignatureError::NotOpenPgp(format!(
-                "compression nested more than {MAX_COMPRESSION_LAYERS} levels deep"
-            )))
-        }
-        Packet::CompressedData(_)
-        | Packet::OnePassSig(_)
-        | Packet::Literal(_)
-        | Packet::Signature(_)
-        | Packet::Marker(_)
-        // Encrypted messages are recognised, and refused as not signed.
-        | Packet::PKESK(_)
-        | Packet::SKESK(_)
-        | Packet::SEIP(_) => Ok(()),
+        Packet::CompressedData(_) if depth as usize >= MAX_COMPRESSION_LAYERS => Err(too_deep()),
         // Reported as a bad signature by the caller.
         Packet::Unknown(u) if u.tag() == Tag::Signature => Ok(()),
-        _ => Err(SignatureError::NotOpenPgp(format!(
-            "a {tag} packet has no place in a signed message"
-        ))),
+        // A known tag that sequoia could not parse has no place either.
+        Packet::Unknown(_) => Err(out_of_grammar(tag)),
+        _ if may_be_in_message(tag) => Ok(()),
+        _ => Err(out_of_grammar(tag)),
     }
 }
 

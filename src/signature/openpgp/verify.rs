@@ -5,7 +5,9 @@
 
 use super::error::SignatureError;
 use super::keyring::Keyring;
-use super::packets::{normalize, packets_end, read_payload, scan_normalized};
+use super::packets::{
+    cleartext_hashes, is_cleartext, normalize, packets_end, read_payload, scan_normalized,
+};
 use super::policy::{RelsigPolicy, policy};
 use crate::io::error_chain;
 use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
@@ -14,7 +16,8 @@ use openpgp::parse::Parse;
 use openpgp::parse::stream::{
     MessageLayer, MessageStructure, VerificationError, VerificationHelper, VerifierBuilder,
 };
-use openpgp::types::RevocationStatus;
+use openpgp::policy::Policy as _;
+use openpgp::types::{RevocationStatus, SignatureType};
 use openpgp::{Fingerprint, KeyHandle};
 use sequoia_openpgp as openpgp;
 use std::time::SystemTime;
@@ -36,12 +39,21 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
     if sig.len() as u64 > MAX_SIGNATURE_SIZE {
         return Err(SignatureError::TooLarge);
     }
+    let cleartext = is_cleartext(sig);
     let sig = &normalize(sig)?;
     // The structural scan rejects what is not one signed message before
     // any key is looked at, with a reason gpg users recognise.
     let structure = scan_normalized(sig, false)?;
-    // gpg ignores what follows the first message; sequoia's verifier would
-    // reject it, so it is only shown the message itself.
+    // gpg ignores what follows the first message only when that message
+    // is compressed (the decompressor stops at its end); after an
+    // uncompressed one it reports "bad data", and so does relsig.
+    if structure.trailing_data && !structure.is_compressed_message() {
+        return Err(SignatureError::NotOpenPgp(
+            "data follows the uncompressed signed message (gpg ignores data only after a compressed message)".into(),
+        ));
+    }
+    // sequoia's verifier would reject what follows the message, so it is
+    // only shown the message itself.
     let sig = match packets_end(sig, structure.message_packets) {
         Some(end) if structure.trailing_data => &sig[..end],
         _ => &sig[..],
@@ -63,12 +75,18 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         1 => {}
         n => return Err(SignatureError::SignatureCount(n)),
     }
+    if cleartext {
+        check_cleartext_hash(sig, &structure.signatures[0].hash_algorithm)?;
+    }
 
     let policy = policy();
     let helper = Helper {
         keyring,
         policy: &policy,
         at,
+        // gpg hashes literal data as it is, whatever the signature's type;
+        // only a cleartext message's text is canonicalised.
+        literal_as_is: (!cleartext).then_some(structure.payload.as_slice()),
         outcome: None,
     };
     let verifier = VerifierBuilder::from_bytes(sig)
@@ -94,12 +112,35 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
     })
 }
 
+/// gpg refuses a cleartext-signed message whose `Hash:` header is missing
+/// (RFC 4880 then means MD5) or does not name the hash its signature uses
+/// ("signature digest conflict"); sequoia ignores the header.
+fn check_cleartext_hash(sig: &[u8], used: &str) -> Result<(), SignatureError> {
+    let named = cleartext_hashes(sig);
+    if named.is_empty() {
+        return Err(SignatureError::Malformed(
+            "the cleartext message has no \"Hash:\" armor header (gpg then assumes MD5 and refuses it)".into(),
+        ));
+    }
+    let used = used.to_ascii_uppercase().replace('-', "");
+    if !named.iter().any(|h| h.replace('-', "") == used) {
+        return Err(SignatureError::Malformed(format!(
+            "the cleartext message's \"Hash:\" armor header names {}, but its signature uses {used} (gpg: signature digest conflict)",
+            named.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 type Outcome = Result<(Fingerprint, Fingerprint), SignatureError>;
 
 struct Helper<'a> {
     keyring: &'a Keyring,
     policy: &'a RelsigPolicy,
     at: SystemTime,
+    /// The literal data, when a text-mode signature must be checked over
+    /// it as it is (see [`Helper::text_differs`]).
+    literal_as_is: Option<&'a [u8]>,
     outcome: Option<Outcome>,
 }
 
@@ -120,7 +161,18 @@ impl VerificationHelper for Helper<'_> {
                 "it carries data but no signature".into(),
             )),
             1 => match results.pop().expect("one result") {
-                Ok(good) => self.judge_key_now(&good.ka),
+                Ok(good) if self.text_differs(good.sig) => Err(SignatureError::BadSignature {
+                    key: good.ka.key().fingerprint().to_hex(),
+                    detail: "the text-mode signature verifies only after the literal data's line ends are made CRLF; gpg checks literal data as it is".into(),
+                }),
+                Ok(good) => named_issuers_made(good.sig, &good.ka.key().fingerprint())
+                    .and_then(|()| self.judge_key_now(&good.ka)),
+                Err(VerificationError::BadSignature { sig, ka, .. })
+                    if self.text_differs(sig) && self.verifies_as_is(sig, &ka) =>
+                {
+                    named_issuers_made(sig, &ka.key().fingerprint())
+                        .and_then(|()| self.judge_key_now(&ka))
+                }
                 Err(e) => Err(classify(e)),
             },
             n => Err(SignatureError::SignatureCount(n)),
@@ -130,6 +182,29 @@ impl VerificationHelper for Helper<'_> {
 }
 
 impl Helper<'_> {
+    /// A text-mode (0x01) signature over literal data is checked over the
+    /// bytes as they are, as gpg checks it; sequoia makes the line ends
+    /// CRLF first. The two differ only when the data has a bare LF or CR:
+    /// then sequoia's verdict is reversed (see [`Helper::verifies_as_is`]).
+    fn text_differs(&self, sig: &openpgp::packet::Signature) -> bool {
+        sig.typ() == SignatureType::Text && self.literal_as_is.is_some_and(|l| !is_crlf_text(l))
+    }
+
+    /// Whether `sig` verifies with `ka` over the literal data as it is,
+    /// and passes sequoia's other checks of a signature (alive at the
+    /// evaluation time, allowed by the policy).
+    fn verifies_as_is(
+        &self,
+        sig: &openpgp::packet::Signature,
+        ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>,
+    ) -> bool {
+        self.literal_as_is.is_some_and(|literal| {
+            sig.verify_message(ka.key(), literal).is_ok()
+                && sig.signature_alive(self.at, None).is_ok()
+                && self.policy.signature(sig, Default::default()).is_ok()
+        })
+    }
+
     /// sequoia judged the key at signing time; gpg (and so skopeo) also
     /// refuses a key that is expired or revoked at the time of checking.
     fn judge_key_now(
@@ -181,6 +256,45 @@ impl Helper<'_> {
         }
         Ok((primary, key))
     }
+}
+
+/// Whether every line end of `text` is already CRLF (so that sequoia's
+/// text-mode hashing sees exactly these bytes).
+fn is_crlf_text(text: &[u8]) -> bool {
+    text.iter().enumerate().all(|(i, b)| match b {
+        b'\n' => i > 0 && text[i - 1] == b'\r',
+        b'\r' => text.get(i + 1) == Some(&b'\n'),
+        _ => true,
+    })
+}
+
+/// gpg looks the signing key up by the issuer the signature's hashed
+/// area names and checks with that key only; sequoia tries every key any
+/// issuer names. A signature whose hashed issuer is another key than the
+/// one that verified it fails with gpg, and so here.
+fn named_issuers_made(
+    sig: &openpgp::packet::Signature,
+    key: &Fingerprint,
+) -> Result<(), SignatureError> {
+    use openpgp::packet::signature::subpacket::SubpacketValue;
+    let made_by = KeyHandle::from(key);
+    for sp in sig.hashed_area().iter() {
+        let named = match sp.value() {
+            SubpacketValue::IssuerFingerprint(f) => KeyHandle::from(f),
+            SubpacketValue::Issuer(id) => KeyHandle::from(id),
+            _ => continue,
+        };
+        if !named.aliases(&made_by) {
+            return Err(SignatureError::BadSignature {
+                key: key.to_hex(),
+                detail: format!(
+                    "its hashed issuer subpacket names key {}, not the key that made it (gpg checks it with the named key)",
+                    named.to_hex()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn revocation_detail(revs: &[&openpgp::packet::Signature]) -> String {

@@ -1,0 +1,327 @@
+//! Behaviour classes where relsig must say what gpg and skopeo say (issue
+//! "Trustworthy core"): each test names the class, builds its inputs at
+//! test time (sequoia, or packets edited bytewise), and asserts the reason
+//! and exit code, with why in its comment. The deliberate differences
+//! from skopeo are listed in README's "How relsig differs from skopeo".
+
+use crate::signing::*;
+use openpgp::cert::prelude::*;
+use openpgp::types::CompressionAlgorithm;
+use sequoia_openpgp as openpgp;
+
+fn ed25519() -> Cert {
+    signing_cert(CipherSuite::Cv25519)
+}
+
+fn uncompressed() -> Msg {
+    Msg {
+        compression: None,
+        ..Msg::default()
+    }
+}
+
+fn message(run: &Run) -> String {
+    run.json()["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn data_after_an_uncompressed_message_is_refused_as_gpg_refuses_it() {
+    // gpg stops at the end of a compressed message and ignores what
+    // follows it; after an uncompressed message it reads on and fails
+    // ("bad data" for garbage, "no data" for a second message).
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let plain = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    env.verify(&plain, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    let mut garbage = plain.clone();
+    garbage.extend_from_slice(b"\x00\x01 trailing garbage\n");
+    let twice = [plain.as_slice(), plain.as_slice()].concat();
+    for sig in [garbage, twice] {
+        let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+        run.assert("not-openpgp", 1);
+        assert!(
+            message(&run).contains("data follows the uncompressed signed message"),
+            "{run:?}"
+        );
+    }
+    // The same after a compressed message is ignored, as by gpg.
+    let mut compressed = sign(
+        &env.payload(),
+        vec![primary_pair(&cert)],
+        &Msg {
+            compression: Some(CompressionAlgorithm::Zlib),
+            ..Msg::default()
+        },
+    );
+    compressed.extend_from_slice(&plain);
+    env.verify(&compressed, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}
+
+#[test]
+fn a_hashed_issuer_naming_another_key_is_a_bad_signature() {
+    // gpg checks a signature with the key its hashed issuer fingerprint
+    // names; sequoia would try any key an issuer names (here the key ID
+    // of the real signer). Both keys are trusted: gpg finds the named
+    // key, and the signature does not verify with it.
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::SignatureType;
+    let env = Env::new();
+    let (signer, other) = (ed25519(), ed25519());
+    let key = env.key_file("keys.gpg", &[&signer, &other]);
+    let template = SignatureBuilder::new(SignatureType::Binary)
+        .set_issuer(signer.keyid())
+        .unwrap()
+        .set_issuer_fingerprint(other.fingerprint())
+        .unwrap();
+    let sig = sign(
+        &env.payload(),
+        vec![primary_pair(&signer)],
+        &Msg {
+            template: Some(template),
+            ..Msg::default()
+        },
+    );
+    let run = env.verify(&sig, "any", &[&key], &[]);
+    run.assert("bad-signature", 1);
+    assert!(
+        message(&run).contains(&format!(
+            "hashed issuer subpacket names key {}",
+            fpr(&other)
+        )),
+        "{run:?}"
+    );
+}
+
+/// `sig`'s signature packet replaced by `replacement`.
+fn with_signature(sig: &[u8], replacement: openpgp::packet::Signature) -> Vec<u8> {
+    use openpgp::PacketPile;
+    use openpgp::packet::Packet;
+    use openpgp::parse::Parse;
+    use openpgp::serialize::SerializeInto;
+    let pile = PacketPile::from_bytes(sig).unwrap();
+    let packets: Vec<Packet> = pile
+        .into_children()
+        .map(|p| match p {
+            Packet::Signature(_) => replacement.clone().into(),
+            p => p,
+        })
+        .collect();
+    PacketPile::from(packets).to_vec().unwrap()
+}
+
+#[test]
+fn a_text_mode_signature_is_checked_over_the_literal_bytes_as_they_are() {
+    // gpg hashes a signed message's literal data as it is, whatever the
+    // signature's type; sequoia makes line ends CRLF first for a
+    // text-mode (0x01) signature. With LF line ends the two differ: a
+    // signature over the CRLF form is refused (gpg: bad signature), one
+    // over the bytes as they are verifies (gpg: good).
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::types::SignatureType;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let mut payload = env.payload();
+    payload.push(b'\n');
+    let text = || Msg {
+        compression: None,
+        template: Some(SignatureBuilder::new(SignatureType::Text)),
+        ..Msg::default()
+    };
+    // Without line ends, both hash the same bytes: the control.
+    let plain = sign(&env.payload(), vec![primary_pair(&cert)], &text());
+    env.verify(&plain, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+
+    let normalised = sign(&payload, vec![primary_pair(&cert)], &text());
+    let run = env.verify(&normalised, &fpr(&cert), &[&key], &[]);
+    run.assert("bad-signature", 1);
+    assert!(
+        message(&run).contains("verifies only after the literal data's line ends are made CRLF"),
+        "{run:?}"
+    );
+
+    let as_is = SignatureBuilder::new(SignatureType::Text)
+        .sign_message(&mut primary_pair(&cert), &payload)
+        .unwrap();
+    let sig = with_signature(&normalised, as_is);
+    env.verify(&sig, &fpr(&cert), &[&key], &[]).assert("ok", 0);
+}
+
+#[test]
+fn fingerprint_list_elements_are_literal_as_in_skopeo() {
+    // skopeo splits KEY-FINGERPRINTS at commas and treats only the whole
+    // argument `any` as special: an empty element or `any` inside a list
+    // is compared like any other element, and matches no key.
+    let env = Env::new();
+    let (signer, other) = (ed25519(), ed25519());
+    let key = env.key_file("keys.gpg", &[&signer, &other]);
+    let sig = sign(&env.payload(), vec![primary_pair(&signer)], &Msg::default());
+    let (s, o) = (fpr(&signer), fpr(&other));
+    for ok in [
+        format!("{s},"),
+        format!(",{s}"),
+        format!("any,{s}"),
+        "any".into(),
+    ] {
+        env.verify(&sig, &ok, &[&key], &[]).assert("ok", 0);
+    }
+    for refused in [
+        format!("{o},"),
+        format!("any,{o}"),
+        ",".into(),
+        "ANY".into(),
+    ] {
+        env.verify(&sig, &refused, &[&key], &[])
+            .assert("fingerprint-not-accepted", 1);
+    }
+}
+
+#[test]
+fn payloads_are_read_as_go_reads_them() {
+    // containers/image parses the payload with Go's encoding/json: it
+    // nests up to 10,000 levels (serde_json: 128), reads `null` as absent,
+    // and turns invalid UTF-8 and lone surrogates into U+FFFD. A payload
+    // without `optional` (OpenShift 4.4.6's release signatures) is refused
+    // by both, naming the member.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let with_optional = |optional: &[u8]| {
+        let base = env.payload();
+        let at = base
+            .windows(12)
+            .position(|w| w == b"\"optional\": ")
+            .unwrap()
+            + 12;
+        [&base[..at], optional, b"}"].concat()
+    };
+    let deep = format!(r#"{{"x": {}{}}}"#, "[".repeat(500), "]".repeat(500));
+    let mut bad_utf8 = br#"{"creator": "a?b"}"#.to_vec();
+    bad_utf8[14] = 0xFF;
+    for (optional, creator) in [
+        (deep.as_bytes(), None),
+        (br#"{"creator": null, "timestamp": null}"#.as_slice(), None),
+        (&bad_utf8[..], Some("a\u{FFFD}b")),
+        (br#"{"creator": "a\ud800b"}"#.as_slice(), Some("a\u{FFFD}b")),
+    ] {
+        let sig = sign(
+            &with_optional(optional),
+            vec![primary_pair(&cert)],
+            &Msg::default(),
+        );
+        let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+        run.assert("ok", 0);
+        assert_eq!(run.json()["creator"].as_str(), creator, "{run:?}");
+    }
+    let base = String::from_utf8(env.payload()).unwrap();
+    let cut = base.find(r#", "optional""#).unwrap();
+    let no_optional = format!("{}}}", &base[..cut]);
+    let sig = sign(
+        no_optional.as_bytes(),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+    run.assert("invalid-payload", 1);
+    assert!(
+        message(&run).contains(r#"payload field payload: "optional" is missing"#),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_cleartext_message_must_name_its_signature_hash() {
+    // gpg refuses a cleartext-signed message without a `Hash:` armor
+    // header (RFC 4880 then means MD5) or whose header names another hash
+    // than its signature uses; sequoia ignores the header. The message
+    // checked here is a valid payload, so the control verifies.
+    use openpgp::serialize::stream::{Message, Signer};
+    use std::io::Write as _;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let mut out = Vec::new();
+    let mut m = Signer::new(Message::new(&mut out), primary_pair(&cert))
+        .unwrap()
+        .hash_algo(openpgp::types::HashAlgorithm::SHA256)
+        .unwrap()
+        .cleartext()
+        .build()
+        .unwrap();
+    m.write_all(&env.payload()).unwrap();
+    m.finalize().unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\nHash: SHA256\n"), "{text}");
+    env.verify(text.as_bytes(), &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    for (edited, says) in [
+        (
+            text.replace("Hash: SHA256\n", ""),
+            "has no \"Hash:\" armor header",
+        ),
+        (
+            text.replace("Hash: SHA256\n", "Hash: SHA512\n"),
+            "names SHA512, but its signature uses SHA256",
+        ),
+    ] {
+        let run = env.verify(edited.as_bytes(), &fpr(&cert), &[&key], &[]);
+        run.assert("bad-signature", 1);
+        assert!(message(&run).contains(says), "{run:?}");
+    }
+}
+
+#[test]
+fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earlier_time() {
+    // gpg accepts a signature whose creation time lies ahead of the
+    // clock (a signer's clock ahead); relsig does too when judging now,
+    // and says so. Asked about an instant (`--at`), a signature made
+    // after it did not exist yet.
+    use std::time::SystemTime;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let created = SystemTime::now() + days(2);
+    let sig = sign(
+        &env.payload(),
+        vec![primary_pair(&cert)],
+        &Msg {
+            created: Some(created),
+            ..Msg::default()
+        },
+    );
+    let run = env.verify(&sig, &fpr(&cert), &[&key], &[]);
+    run.assert("ok", 0);
+    let warnings = run.json()["warnings"].clone();
+    assert!(
+        warnings[0]
+            .as_str()
+            .is_some_and(|w| w.contains("the signature was made at") && w.contains("after now")),
+        "{run:?}"
+    );
+    let sig_path = env.write("future", &sig);
+    let text = relsig(&[
+        "standalone-verify".as_ref(),
+        env.manifest.as_os_str(),
+        REFERENCE.as_ref(),
+        fpr(&cert).as_ref(),
+        sig_path.as_os_str(),
+        "--public-key-file".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(
+        text.stderr
+            .contains("relsig: warning: the signature was made at"),
+        "{text:?}"
+    );
+    let now = rfc3339(SystemTime::now());
+    env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
+        .assert("signature-not-yet-valid", 1);
+}
