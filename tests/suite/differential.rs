@@ -122,6 +122,10 @@ pub const PENDING_IN_H_CORE8: &[&str] = &[
 /// explains it.
 pub const REPORTED: &[(&str, &str)] = &[
     (
+        "subpacket/seq-issuer-fingerprint-hashed-other-key",
+        "a hashed issuer fingerprint names a key that is not in the key file, the hashed issuer key ID the key that verifies: gpg finds the key by its ID and accepts; relsig (since h-core8) refuses (gpg refuses only when the named key is present: seq-issuer-fingerprint-hashed-other-key-in-key-file, where both refuse)",
+    ),
+    (
         "payload/digest-sha512",
         "skopeo 1.9.3 only matches sha256 manifest digests; relsig accepts a payload signing the manifest's sha512",
     ),
