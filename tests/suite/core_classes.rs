@@ -325,3 +325,65 @@ fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earl
     env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
         .assert("signature-not-yet-valid", 1);
 }
+
+/// gpg in its own temporary home, for keys sequoia's pure-Rust backend
+/// cannot make; its agent is stopped when dropped.
+struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Gpg {
+    fn new() -> Gpg {
+        let home = tempfile::tempdir().unwrap();
+        Gpg { home }
+    }
+
+    fn run(&self, args: &[&str]) -> Vec<u8> {
+        let mut cmd = std::process::Command::new("gpg");
+        cmd.env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--quiet", "--passphrase", ""])
+            .args(args);
+        let out = crate::common::run_bounded(&mut cmd, std::time::Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+#[test]
+fn keys_on_curves_this_build_cannot_verify_are_named_and_could_not_check() {
+    // The pure-Rust backend has no brainpool or secp256k1 arithmetic:
+    // neither the key's self-signature nor the signature can be checked,
+    // which sequoia reports as "no binding signature". relsig names the
+    // curve, and the result is "could not check" (exit 2), not a verdict.
+    let env = Env::new();
+    let gpg = Gpg::new();
+    for (curve, uid) in [
+        ("brainpoolP256r1", "bp@example.org"),
+        ("secp256k1", "k1@example.org"),
+    ] {
+        gpg.run(&["--quick-gen-key", uid, curve, "sign", "never"]);
+        let key = env.write(&format!("{curve}.gpg"), &gpg.run(&["--export", uid]));
+        let payload = env.write("payload", &env.payload());
+        let sig = gpg.run(&["-u", uid, "--sign", "-o", "-", payload.to_str().unwrap()]);
+        let run = env.verify(&sig, "any", &[&key], &[]);
+        run.assert("unsupported-algorithm", 2);
+        assert!(
+            message(&run).ends_with(&format!("uses {curve}, which this build cannot verify")),
+            "{run:?}"
+        );
+    }
+}

@@ -116,6 +116,7 @@ impl From<&SignatureError> for Reason {
             SignatureError::KeyNotSigningCapable { .. } => Reason::KeyNotSigningCapable,
             SignatureError::InsecureAlgorithm { .. } => Reason::InsecureAlgorithm,
             SignatureError::KeyInvalid { .. } => Reason::KeyInvalid,
+            SignatureError::UnsupportedAlgorithm { .. } => Reason::UnsupportedAlgorithm,
         }
     }
 }
