@@ -387,3 +387,52 @@ fn keys_on_curves_this_build_cannot_verify_are_named_and_could_not_check() {
         );
     }
 }
+
+#[test]
+fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
+    // containers/image guesses a signed schema-1 manifest when Go's
+    // case-insensitive field matching finds a `signatures` member (so
+    // `Signatures` counts), then needs libtrust to parse the JWS: an
+    // exact `signatures` member with at least one signature. Without it
+    // skopeo cannot compute the digest, and neither does relsig, even
+    // when a signature names the digest of the bytes as they are.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let layers =
+        r#""name": "a/b", "tag": "1", "architecture": "amd64", "fsLayers": [], "history": []"#;
+    for manifest in [
+        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#),
+        format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#),
+    ] {
+        let path = env.write("schema1.json", manifest.as_bytes());
+        let digest = format!("sha256:{}", sha256_hex(manifest.as_bytes()));
+        let sig = sign(
+            &payload(&digest, REFERENCE),
+            vec![primary_pair(&cert)],
+            &Msg::default(),
+        );
+        let sig_path = env.write("schema1.sig", &sig);
+        let run = relsig(&[
+            "standalone-verify".as_ref(),
+            path.as_os_str(),
+            REFERENCE.as_ref(),
+            fpr(&cert).as_ref(),
+            sig_path.as_os_str(),
+            "--public-key-file".as_ref(),
+            key.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ]);
+        run.assert("invalid-manifest", 1);
+        assert!(message(&run).contains("signatures"), "{run:?}");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
