@@ -436,3 +436,49 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn a_damaged_key_file_is_refused_naming_the_byte() {
+    // gpg imports nothing from a key file in which a certificate is
+    // followed by a truncated packet or garbage, or whose certificate is
+    // damaged, so skopeo trusts no key from it: relsig refuses the file
+    // (could not check, exit 2) and names where the damage starts. A
+    // whole certificate of an unknown key version is skipped with a
+    // warning instead (generated_keys::unknown_version_certs_are_skipped_with_a_warning).
+    use openpgp::serialize::SerializeInto as _;
+    let env = Env::new();
+    let good = ed25519();
+    let sig = sign(&env.payload(), vec![primary_pair(&good)], &Msg::default());
+    let cert = good.to_vec().unwrap();
+    let at = cert.len();
+    // A user ID packet claiming 40 bytes, with 3.
+    let truncated = [cert.as_slice(), &[0xCD, 40, b'a', b'b', b'c']].concat();
+    let garbage = [cert.as_slice(), b"\x00\x01 not a packet"].concat();
+    // A version-4 public-key packet whose body stops after its version.
+    let damaged = [cert.as_slice(), &[0xC6, 0x05, 0x04, 0x00, 0x01, 0x02, 0x03]].concat();
+    for (name, bytes, offset) in [
+        ("truncated", truncated, at),
+        ("garbage", garbage, at),
+        ("damaged-cert", damaged, at),
+    ] {
+        let key = env.write(name, &bytes);
+        let run = env.verify(&sig, &fpr(&good), &[&key], &[]);
+        run.assert("io-error", 2);
+        assert!(
+            message(&run).contains(&format!("{name} is damaged at byte {offset}")),
+            "{name}: {run:?}"
+        );
+    }
+    // Armored: the byte is counted in the decoded block, which is named.
+    let mut w = openpgp::armor::Writer::new(Vec::new(), openpgp::armor::Kind::PublicKey).unwrap();
+    std::io::Write::write_all(&mut w, &[cert.as_slice(), b"\x00junk"].concat()).unwrap();
+    let key = env.write("armored", &w.finalize().unwrap());
+    let run = env.verify(&sig, &fpr(&good), &[&key], &[]);
+    run.assert("io-error", 2);
+    assert!(
+        message(&run).contains(&format!(
+            "damaged at byte {at} of its armor block 1 (decoded)"
+        )),
+        "{run:?}"
+    );
+}
