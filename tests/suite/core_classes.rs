@@ -482,3 +482,48 @@ fn a_damaged_key_file_is_refused_naming_the_byte() {
         "{run:?}"
     );
 }
+
+/// The packets of `sig` (a message without compression), each serialized.
+fn packets_of(sig: &[u8]) -> Vec<openpgp::Packet> {
+    use openpgp::PacketPile;
+    use openpgp::parse::Parse;
+    PacketPile::from_bytes(sig).unwrap().into_children().collect()
+}
+
+#[test]
+fn the_old_message_order_verifies_as_with_gpg() {
+    // RFC 4880 keeps the PGP 2 order, a signature packet before the
+    // literal data and no one-pass signature, and old-format packets of
+    // indeterminate length (to the end of the input); gpg verifies both.
+    use openpgp::Packet;
+    use openpgp::serialize::Marshal as _;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let sig = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    let packets = packets_of(&sig);
+    let (signature, literal) = match packets.as_slice() {
+        [Packet::OnePassSig(_), Packet::Literal(l), Packet::Signature(s)] => (s.clone(), l.clone()),
+        other => panic!("unexpected packets {other:?}"),
+    };
+    let mut old_order = Vec::new();
+    Packet::from(signature.clone()).serialize(&mut old_order).unwrap();
+    Packet::from(literal.clone()).serialize(&mut old_order).unwrap();
+    env.verify(&old_order, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    // The same literal packet in the old format with an indeterminate
+    // length: tag 11, length type 3, the body running to the end.
+    let mut body = Vec::new();
+    Packet::from(literal).serialize(&mut body).unwrap(); // new-format header + body
+    let header_len = match body[1] {
+        0..=191 => 2,
+        192..=223 => 3,
+        _ => 6,
+    };
+    let mut indeterminate = Vec::new();
+    Packet::from(signature).serialize(&mut indeterminate).unwrap();
+    indeterminate.push(0x80 | (11 << 2) | 3);
+    indeterminate.extend_from_slice(&body[header_len..]);
+    env.verify(&indeterminate, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}

@@ -200,6 +200,41 @@ fn reframe(input: &[u8]) -> Option<Vec<u8>> {
     out
 }
 
+/// The old message order RFC 4880 keeps from PGP 2, a signature packet
+/// before the literal data with no one-pass signature (gpg verifies it;
+/// sequoia's verifier does not hash the data then), rewritten in the
+/// one-pass form: a one-pass signature packet made from the signature,
+/// the literal data (with a definite length, whatever its framing), the
+/// signature. Neither the one-pass packet nor framing is covered by the
+/// signature. `None` when the top-level packets are not exactly
+/// signature, literal data.
+pub(super) fn one_pass_form(input: &[u8]) -> Option<Vec<u8>> {
+    use openpgp::serialize::Marshal as _;
+    const SIGNATURE: u8 = 2;
+    const LITERAL: u8 = 11;
+    let sig = framing(input, 0).filter(|f| f.tag == SIGNATURE && !f.partial)?;
+    let lit = framing(input, sig.end).filter(|f| f.tag == LITERAL)?;
+    if lit.end != input.len() {
+        return None;
+    }
+    let Ok(Packet::Signature(signature)) = Packet::from_bytes(&input[..sig.end]) else {
+        return None;
+    };
+    let mut ops = openpgp::packet::OnePassSig::try_from(&signature).ok()?;
+    ops.set_last(true);
+    let mut out = Vec::with_capacity(input.len() + 64);
+    Packet::from(ops).serialize(&mut out).ok()?;
+    let body_len: usize = lit.body.iter().map(|r| r.len()).sum();
+    out.push(0xC0 | LITERAL);
+    out.push(255);
+    out.extend_from_slice(&u32::try_from(body_len).ok()?.to_be_bytes());
+    for r in &lit.body {
+        out.extend_from_slice(&input[r.clone()]);
+    }
+    out.extend_from_slice(&input[..sig.end]);
+    Some(out)
+}
+
 /// How one packet is framed: its tag, where it ends, and the byte ranges
 /// of its body (several when it uses partial body lengths).
 pub(crate) struct Framing {

@@ -6,7 +6,8 @@
 use super::error::SignatureError;
 use super::keyring::Keyring;
 use super::packets::{
-    cleartext_hashes, is_cleartext, normalize, packets_end, read_payload, scan_normalized,
+    cleartext_hashes, is_cleartext, normalize, one_pass_form, packets_end, read_payload,
+    scan_normalized,
 };
 use super::policy::{RelsigPolicy, policy};
 use crate::io::error_chain;
@@ -58,6 +59,11 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         Some(end) if structure.trailing_data => &sig[..end],
         _ => &sig[..],
     };
+    let reordered = match structure.one_pass_signatures {
+        0 => one_pass_form(sig),
+        _ => None,
+    };
+    let sig = reordered.as_deref().unwrap_or(sig);
     if structure.encrypted {
         return Err(SignatureError::NotSigned(
             "it is encrypted; a signature is a signed, unencrypted message".into(),
