@@ -487,7 +487,10 @@ fn a_damaged_key_file_is_refused_naming_the_byte() {
 fn packets_of(sig: &[u8]) -> Vec<openpgp::Packet> {
     use openpgp::PacketPile;
     use openpgp::parse::Parse;
-    PacketPile::from_bytes(sig).unwrap().into_children().collect()
+    PacketPile::from_bytes(sig)
+        .unwrap()
+        .into_children()
+        .collect()
 }
 
 #[test]
@@ -503,12 +506,20 @@ fn the_old_message_order_verifies_as_with_gpg() {
     let sig = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
     let packets = packets_of(&sig);
     let (signature, literal) = match packets.as_slice() {
-        [Packet::OnePassSig(_), Packet::Literal(l), Packet::Signature(s)] => (s.clone(), l.clone()),
+        [
+            Packet::OnePassSig(_),
+            Packet::Literal(l),
+            Packet::Signature(s),
+        ] => (s.clone(), l.clone()),
         other => panic!("unexpected packets {other:?}"),
     };
     let mut old_order = Vec::new();
-    Packet::from(signature.clone()).serialize(&mut old_order).unwrap();
-    Packet::from(literal.clone()).serialize(&mut old_order).unwrap();
+    Packet::from(signature.clone())
+        .serialize(&mut old_order)
+        .unwrap();
+    Packet::from(literal.clone())
+        .serialize(&mut old_order)
+        .unwrap();
     env.verify(&old_order, &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
     // The same literal packet in the old format with an indeterminate
@@ -521,9 +532,54 @@ fn the_old_message_order_verifies_as_with_gpg() {
         _ => 6,
     };
     let mut indeterminate = Vec::new();
-    Packet::from(signature).serialize(&mut indeterminate).unwrap();
+    Packet::from(signature)
+        .serialize(&mut indeterminate)
+        .unwrap();
     indeterminate.push(0x80 | (11 << 2) | 3);
     indeterminate.extend_from_slice(&body[header_len..]);
     env.verify(&indeterminate, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}
+
+#[test]
+fn signature_mpis_with_leading_zero_bits_verify_as_with_gpg() {
+    // gpg reads an MPI whatever its bit count says; sequoia refuses a
+    // non-canonical one (leading zero bits). The MPIs are not signed, so
+    // relsig reads them canonically.
+    use openpgp::Packet;
+    use openpgp::serialize::SerializeInto as _;
+    let env = Env::new();
+    let cert = signing_cert(CipherSuite::RSA2k);
+    let key = env.key_file("key.gpg", &[&cert]);
+    let sig = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    let packets = packets_of(&sig);
+    let mut edited = Vec::new();
+    for p in &packets {
+        let Packet::Signature(s) = p else {
+            edited.extend(p.to_vec().unwrap());
+            continue;
+        };
+        // The body: version 4, type, algorithms, hashed and unhashed
+        // subpacket areas, 2 hash bytes, then the RSA MPI.
+        let mut body = Packet::from(s.clone()).to_vec().unwrap();
+        let header = match body[1] {
+            0..=191 => 2,
+            192..=223 => 3,
+            _ => 6,
+        };
+        body.drain(..header);
+        let be16 = |b: &[u8], at: usize| usize::from(u16::from_be_bytes([b[at], b[at + 1]]));
+        let hashed = be16(&body, 4);
+        let mpi = 6 + hashed + 2 + be16(&body, 6 + hashed) + 2;
+        let bits = be16(&body, mpi);
+        // One leading zero octet, counted in the bit count.
+        body[mpi..mpi + 2].copy_from_slice(&u16::try_from(bits + 8).unwrap().to_be_bytes());
+        body.insert(mpi + 2, 0);
+        edited.extend([0xC2, 0xFF]);
+        edited.extend(u32::try_from(body.len()).unwrap().to_be_bytes());
+        edited.extend(body);
+    }
+    assert_ne!(edited, sig);
+    env.verify(&edited, &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
 }

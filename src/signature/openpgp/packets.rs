@@ -159,10 +159,85 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
             Cow::Borrowed(sig)
         }
     };
-    Ok(match reframe(&binary) {
+    let binary = match reframe(&binary) {
         Some(reframed) => Cow::Owned(reframed),
         None => binary,
+    };
+    Ok(match canonical_mpis(&binary) {
+        Some(rewritten) => Cow::Owned(rewritten),
+        None => binary,
     })
+}
+
+/// gpg reads a signature's MPIs whatever their bit count says; sequoia
+/// refuses one with leading zero bits (a non-canonical encoding). The
+/// MPIs are not covered by the signature, so top-level signature packets
+/// whose MPIs have leading zeros are rewritten canonically. Returns
+/// `None` when nothing needs rewriting (or the packets are not what this
+/// understands: sequoia then reports them).
+fn canonical_mpis(input: &[u8]) -> Option<Vec<u8>> {
+    const SIGNATURE: u8 = 2;
+    let mut out: Option<Vec<u8>> = None;
+    let mut pos = 0;
+    while pos < input.len() {
+        let f = framing(input, pos)?;
+        let rewritten = match f.body.as_slice() {
+            [body] if f.tag == SIGNATURE => canonical_signature_body(&input[body.clone()]),
+            _ => None,
+        };
+        match rewritten {
+            Some(body) => {
+                let out = out.get_or_insert_with(|| input[..pos].to_vec());
+                out.push(0xC0 | SIGNATURE);
+                out.push(255);
+                out.extend_from_slice(&u32::try_from(body.len()).ok()?.to_be_bytes());
+                out.extend_from_slice(&body);
+            }
+            None => {
+                if let Some(out) = out.as_mut() {
+                    out.extend_from_slice(&input[pos..f.end]);
+                }
+            }
+        }
+        pos = f.end;
+    }
+    out
+}
+
+/// A v3 or v4 signature packet body with canonical MPIs, when its MPIs
+/// are well framed but one has leading zero bits.
+fn canonical_signature_body(body: &[u8]) -> Option<Vec<u8>> {
+    let be16 = |at: usize| {
+        Some(usize::from(u16::from_be_bytes([
+            *body.get(at)?,
+            *body.get(at + 1)?,
+        ])))
+    };
+    let mpis_at = match body.first()? {
+        3 => 1 + 1 + 1 + 4 + 8 + 1 + 1 + 2,
+        4 => {
+            let hashed = be16(4)?;
+            let unhashed = be16(6 + hashed)?;
+            6 + hashed + 2 + unhashed + 2
+        }
+        _ => return None,
+    };
+    let mut mpis = Vec::new();
+    let mut changed = false;
+    let mut at = mpis_at;
+    while at < body.len() {
+        let bits = be16(at)?;
+        let value = body.get(at + 2..at + 2 + bits.div_ceil(8))?;
+        at += 2 + value.len();
+        let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+        let canonical_bits = value
+            .first()
+            .map_or(0, |&b| value.len() * 8 - b.leading_zeros() as usize);
+        changed |= canonical_bits != bits;
+        mpis.extend_from_slice(&u16::try_from(canonical_bits).ok()?.to_be_bytes());
+        mpis.extend_from_slice(value);
+    }
+    changed.then(|| [&body[..mpis_at], &mpis].concat())
 }
 
 /// Go's openpgp (which signed OpenShift CI releases) writes literal data
