@@ -583,3 +583,60 @@ fn signature_mpis_with_leading_zero_bits_verify_as_with_gpg() {
     env.verify(&edited, &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
 }
+
+#[test]
+fn inspect_shows_claims_times_key_names_and_what_a_truncated_file_holds() {
+    use crate::common::{noo_signature, s};
+    let env = Env::new();
+    // Red Hat's real signature: the key by name, times as RFC 3339 next
+    // to the epoch.
+    let path = env.write("noo", &noo_signature(1));
+    let run = relsig(&["inspect", s(&path)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("(Red Hat release key 2)"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("created 1659345427 (2022-08-01T09:17:07Z)"),
+        "{run:?}"
+    );
+    // A payload the strict rules refuse still shows what it claims,
+    // under the unverified banner.
+    let cert = ed25519();
+    let strict_fails = String::from_utf8(env.payload())
+        .unwrap()
+        .replace(r#""type": "#, r#""extra": 1, "type": "#);
+    let sig = sign(
+        strict_fails.as_bytes(),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let path = env.write("strict", &sig);
+    let run = relsig(&["inspect", s(&path)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.starts_with("UNVERIFIED"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("claimed identity:  {REFERENCE}")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("claimed digest:    {}", env.digest)),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("unknown member \"extra\""), "{run:?}");
+    // A truncated file: what was read, then the error (exit 2).
+    let whole = noo_signature(1);
+    let path = env.write("truncated", &whole[..300]);
+    let run = relsig(&["inspect", s(&path), "--output", "json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let json = run.json();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["structure"]["compression"][0], "zip");
+    assert!(
+        json["structure"]["literal"]["length"].as_u64().unwrap() > 0,
+        "{run:?}"
+    );
+    assert!(json["incomplete"].as_str().is_some(), "{run:?}");
+    assert!(run.stderr.contains("truncated"), "{run:?}");
+}

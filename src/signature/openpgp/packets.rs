@@ -669,6 +669,33 @@ fn may_be_in_message(tag: Tag) -> bool {
 }
 
 pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureError> {
+    let mut s = Structure {
+        armored,
+        ..Structure::default()
+    };
+    scan_into(sig, &mut s)?;
+    Ok(s)
+}
+
+/// Walks the packets of `sig` (armored or binary) as far as they can be
+/// read: the structure, and why the walk stopped early if it did (for
+/// `inspect` to show what a truncated or damaged file holds). Errors
+/// before any packet is read (too large, not OpenPGP at all) are returned
+/// as such.
+pub fn scan_partial(sig: &[u8]) -> Result<(Structure, Option<SignatureError>), SignatureError> {
+    if sig.len() as u64 > MAX_SIGNATURE_SIZE {
+        return Err(SignatureError::TooLarge);
+    }
+    let mut s = Structure {
+        armored: armor_start(sig).is_some(),
+        ..Structure::default()
+    };
+    let stopped = scan_into(&normalize(sig)?, &mut s).err();
+    Ok((s, stopped))
+}
+
+/// The packet walk of [`scan_normalized`], filling `s` as it goes.
+fn scan_into(sig: &[u8], s: &mut Structure) -> Result<(), SignatureError> {
     check_compressed(sig)?;
     let not_pgp = |e: anyhow::Error| SignatureError::NotOpenPgp(error_chain(e.as_ref()));
     let mut ppr = PacketParserBuilder::from_bytes(sig)
@@ -676,10 +703,6 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         .process_csf_message(true)
         .build()
         .map_err(not_pgp)?;
-    let mut s = Structure {
-        armored,
-        ..Structure::default()
-    };
     let mut first = true;
     let mut packets = 0usize;
     while let PacketParserResult::Some(mut pp) = ppr {
@@ -690,7 +713,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         }
         first = false;
         // A new top-level packet after a complete message is trailing data.
-        if pp.recursion_depth() == 0 && complete(&s) {
+        if pp.recursion_depth() == 0 && complete(s) {
             s.trailing_data = true;
             break;
         }
@@ -706,13 +729,16 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
             return Err(too_many_packets());
         }
         check_grammar(&pp.packet, pp.recursion_depth())?;
-        if let Packet::Literal(_) = pp.packet {
-            s.payload = read_payload(&mut pp)?;
+        if let Packet::Literal(l) = &pp.packet {
+            // Described before its body is read, so that a truncated body
+            // still shows (see `scan_partial`).
+            s.literal = Some(literal_info(l, 0));
+            read_payload_into(&mut pp, &mut s.payload)?;
         }
         let depth = pp.recursion_depth();
         let (packet, next) = match pp.recurse() {
             Ok(r) => r,
-            Err(_) if complete(&s) && depth == 0 => {
+            Err(_) if complete(s) && depth == 0 => {
                 s.trailing_data = true;
                 break;
             }
@@ -721,19 +747,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         match packet {
             Packet::CompressedData(c) => s.compression.push(compression_name(c.algo())),
             Packet::OnePassSig(_) => s.one_pass_signatures += 1,
-            Packet::Literal(l) => {
-                s.literal = Some(LiteralInfo {
-                    format: format_name(l.format()),
-                    filename: l
-                        .filename()
-                        .map(|f| String::from_utf8_lossy(f).into_owned()),
-                    date: l
-                        .date()
-                        .and_then(|d| d.duration_since(SystemTime::UNIX_EPOCH).ok())
-                        .map(|d| d.as_secs()),
-                    length: s.payload.len(),
-                })
-            }
+            Packet::Literal(l) => s.literal = Some(literal_info(&l, s.payload.len())),
             Packet::Signature(sig) => s.signatures.push(SignatureInfo {
                 version: sig.version(),
                 typ: signature_type_name(sig.typ()),
@@ -761,7 +775,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
             "no OpenPGP packets in the input".into(),
         ));
     }
-    Ok(s)
+    Ok(())
 }
 
 /// Whether `packet`, found at `depth` (compression layers around it), can
@@ -779,17 +793,38 @@ fn check_grammar(packet: &Packet, depth: isize) -> Result<(), SignatureError> {
     }
 }
 
+fn literal_info(l: &openpgp::packet::Literal, length: usize) -> LiteralInfo {
+    LiteralInfo {
+        format: format_name(l.format()),
+        filename: l
+            .filename()
+            .map(|f| String::from_utf8_lossy(f).into_owned()),
+        date: l
+            .date()
+            .and_then(|d| d.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()),
+        length,
+    }
+}
+
 /// Reads a literal body of at most [`MAX_PAYLOAD_SIZE`] bytes; a larger
 /// one is refused as soon as it passes the limit, never read whole.
 pub(super) fn read_payload(r: &mut impl Read) -> Result<Vec<u8>, SignatureError> {
     let mut out = Vec::new();
+    read_payload_into(r, &mut out)?;
+    Ok(out)
+}
+
+/// [`read_payload`] into `out`, which keeps what was read when reading
+/// fails.
+fn read_payload_into(r: &mut impl Read, out: &mut Vec<u8>) -> Result<(), SignatureError> {
     let mut chunk = [0u8; 8192];
     loop {
         let n = r
             .read(&mut chunk)
             .map_err(|e| SignatureError::Malformed(e.to_string()))?;
         if n == 0 {
-            return Ok(out);
+            return Ok(());
         }
         if (out.len() + n) as u64 > MAX_PAYLOAD_SIZE {
             return Err(SignatureError::PayloadTooLarge);
