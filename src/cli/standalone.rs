@@ -187,5 +187,10 @@ pub fn run_inspect(args: InspectArgs) -> anyhow::Result<Status> {
         Output::Text => out!("{}", inspection.to_text()),
         Output::Json => outln!("{}", serde_json::to_string_pretty(&inspection)?),
     }
+    // What a truncated or damaged file held was shown; that it could not
+    // be read to its end is still an error.
+    if let Some(e) = &inspection.incomplete {
+        anyhow::bail!("{}: {e}", args.signature.display());
+    }
     Ok(Status::Verified)
 }

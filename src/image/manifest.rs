@@ -107,16 +107,38 @@ pub fn matches(manifest: &[u8], expected: &Digest) -> Result<bool, ManifestError
 /// The media type a manifest declares or implies, as containers/image
 /// guesses it; `None` when the bytes are not a JSON object.
 pub fn guess_media_type(manifest: &[u8]) -> Option<&'static str> {
-    #[derive(Deserialize)]
     struct Meta {
-        #[serde(rename = "mediaType", default)]
         media_type: Option<String>,
-        #[serde(rename = "schemaVersion", default)]
         schema_version: Option<i64>,
-        #[serde(default)]
         signatures: Option<Box<RawValue>>,
     }
-    let meta: Meta = serde_json::from_slice(manifest).ok()?;
+    // Go's encoding/json matches member names to struct fields ignoring
+    // case (an exact match first): `"Signatures"` makes a signed schema-1
+    // manifest for containers/image, whose digest then needs the
+    // `"signatures"` member libtrust looks up exactly.
+    let mut members: HashMap<String, Box<RawValue>> = serde_json::from_slice(manifest).ok()?;
+    let mut take = |name: &str| {
+        if let Some(v) = members.remove(name) {
+            return Some(v);
+        }
+        let key = members
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))?
+            .clone();
+        members.remove(&key)
+    };
+    // A member of the wrong type fails Go's whole unmarshal: no guess.
+    let meta = Meta {
+        media_type: match take("mediaType") {
+            Some(v) => serde_json::from_str(v.get()).ok()?,
+            None => None,
+        },
+        schema_version: match take("schemaVersion") {
+            Some(v) => serde_json::from_str(v.get()).ok()?,
+            None => None,
+        },
+        signatures: take("signatures"),
+    };
     for known in [
         media_types::DOCKER_V2S2,
         media_types::DOCKER_LIST,
@@ -344,6 +366,23 @@ mod tests {
         let broken = Manifest::new(br#"{"schemaVersion":1,"signatures":[]}"#.to_vec());
         assert!(broken.digest().is_err());
         assert_eq!(broken.digest(), broken.digest());
+    }
+
+    #[test]
+    fn schema1_signatures_are_found_as_go_finds_them() {
+        // Go matches "Signatures" to the field: a signed schema-1
+        // manifest, whose exact "signatures" member libtrust then lacks.
+        let capital = br#"{"schemaVersion":1,"Signatures":[]}"#;
+        assert_eq!(
+            guess_media_type(capital),
+            Some(media_types::DOCKER_V2S1_SIGNED)
+        );
+        assert!(digest(capital).is_err());
+        assert!(digest(br#"{"schemaVersion":1,"signatures":[]}"#).is_err());
+        assert_eq!(
+            guess_media_type(br#"{"SchemaVersion":1}"#),
+            Some(media_types::DOCKER_V2S1)
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub enum Reason {
     KeyNotSigningCapable,
     KeyInvalid,
     InsecureAlgorithm,
+    UnsupportedAlgorithm,
     FingerprintNotAccepted,
     InvalidPayload,
     InvalidManifest,
@@ -55,6 +56,7 @@ impl Reason {
             Reason::KeyNotSigningCapable => "key-not-signing-capable",
             Reason::KeyInvalid => "key-invalid",
             Reason::InsecureAlgorithm => "insecure-algorithm",
+            Reason::UnsupportedAlgorithm => "unsupported-algorithm",
             Reason::FingerprintNotAccepted => "fingerprint-not-accepted",
             Reason::InvalidPayload => "invalid-payload",
             Reason::InvalidManifest => "invalid-manifest",
@@ -69,9 +71,12 @@ impl Reason {
     pub fn status(self) -> Status {
         match self {
             Reason::Ok => Status::Verified,
-            Reason::Usage | Reason::IoError | Reason::InvalidReferenceArgument => {
-                Status::CouldNotCheck
-            }
+            // A key this build cannot verify with: not a verdict on the
+            // signature.
+            Reason::Usage
+            | Reason::IoError
+            | Reason::InvalidReferenceArgument
+            | Reason::UnsupportedAlgorithm => Status::CouldNotCheck,
             _ => Status::Rejected,
         }
     }

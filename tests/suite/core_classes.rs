@@ -325,3 +325,318 @@ fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earl
     env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
         .assert("signature-not-yet-valid", 1);
 }
+
+/// gpg in its own temporary home, for keys sequoia's pure-Rust backend
+/// cannot make; its agent is stopped when dropped.
+struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Gpg {
+    fn new() -> Gpg {
+        let home = tempfile::tempdir().unwrap();
+        Gpg { home }
+    }
+
+    fn run(&self, args: &[&str]) -> Vec<u8> {
+        let mut cmd = std::process::Command::new("gpg");
+        cmd.env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--quiet", "--passphrase", ""])
+            .args(args);
+        let out = crate::common::run_bounded(&mut cmd, std::time::Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+#[test]
+fn keys_on_curves_this_build_cannot_verify_are_named_and_could_not_check() {
+    // The pure-Rust backend has no brainpool or secp256k1 arithmetic:
+    // neither the key's self-signature nor the signature can be checked,
+    // which sequoia reports as "no binding signature". relsig names the
+    // curve, and the result is "could not check" (exit 2), not a verdict.
+    let env = Env::new();
+    let gpg = Gpg::new();
+    for (curve, uid) in [
+        ("brainpoolP256r1", "bp@example.org"),
+        ("secp256k1", "k1@example.org"),
+    ] {
+        gpg.run(&["--quick-gen-key", uid, curve, "sign", "never"]);
+        let key = env.write(&format!("{curve}.gpg"), &gpg.run(&["--export", uid]));
+        let payload = env.write("payload", &env.payload());
+        let sig = gpg.run(&["-u", uid, "--sign", "-o", "-", payload.to_str().unwrap()]);
+        let run = env.verify(&sig, "any", &[&key], &[]);
+        run.assert("unsupported-algorithm", 2);
+        assert!(
+            message(&run).ends_with(&format!("uses {curve}, which this build cannot verify")),
+            "{run:?}"
+        );
+    }
+}
+
+#[test]
+fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
+    // containers/image guesses a signed schema-1 manifest when Go's
+    // case-insensitive field matching finds a `signatures` member (so
+    // `Signatures` counts), then needs libtrust to parse the JWS: an
+    // exact `signatures` member with at least one signature. Without it
+    // skopeo cannot compute the digest, and neither does relsig, even
+    // when a signature names the digest of the bytes as they are.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let layers =
+        r#""name": "a/b", "tag": "1", "architecture": "amd64", "fsLayers": [], "history": []"#;
+    for manifest in [
+        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#),
+        format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#),
+    ] {
+        let path = env.write("schema1.json", manifest.as_bytes());
+        let digest = format!("sha256:{}", sha256_hex(manifest.as_bytes()));
+        let sig = sign(
+            &payload(&digest, REFERENCE),
+            vec![primary_pair(&cert)],
+            &Msg::default(),
+        );
+        let sig_path = env.write("schema1.sig", &sig);
+        let run = relsig(&[
+            "standalone-verify".as_ref(),
+            path.as_os_str(),
+            REFERENCE.as_ref(),
+            fpr(&cert).as_ref(),
+            sig_path.as_os_str(),
+            "--public-key-file".as_ref(),
+            key.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ]);
+        run.assert("invalid-manifest", 1);
+        assert!(message(&run).contains("signatures"), "{run:?}");
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_damaged_key_file_is_refused_naming_the_byte() {
+    // gpg imports nothing from a key file in which a certificate is
+    // followed by a truncated packet or garbage, or whose certificate is
+    // damaged, so skopeo trusts no key from it: relsig refuses the file
+    // (could not check, exit 2) and names where the damage starts. A
+    // whole certificate of an unknown key version is skipped with a
+    // warning instead (generated_keys::unknown_version_certs_are_skipped_with_a_warning).
+    use openpgp::serialize::SerializeInto as _;
+    let env = Env::new();
+    let good = ed25519();
+    let sig = sign(&env.payload(), vec![primary_pair(&good)], &Msg::default());
+    let cert = good.to_vec().unwrap();
+    let at = cert.len();
+    // A user ID packet claiming 40 bytes, with 3.
+    let truncated = [cert.as_slice(), &[0xCD, 40, b'a', b'b', b'c']].concat();
+    let garbage = [cert.as_slice(), b"\x00\x01 not a packet"].concat();
+    // A version-4 public-key packet whose body stops after its version.
+    let damaged = [cert.as_slice(), &[0xC6, 0x05, 0x04, 0x00, 0x01, 0x02, 0x03]].concat();
+    for (name, bytes, offset) in [
+        ("truncated", truncated, at),
+        ("garbage", garbage, at),
+        ("damaged-cert", damaged, at),
+    ] {
+        let key = env.write(name, &bytes);
+        let run = env.verify(&sig, &fpr(&good), &[&key], &[]);
+        run.assert("io-error", 2);
+        assert!(
+            message(&run).contains(&format!("{name} is damaged at byte {offset}")),
+            "{name}: {run:?}"
+        );
+    }
+    // Armored: the byte is counted in the decoded block, which is named.
+    let mut w = openpgp::armor::Writer::new(Vec::new(), openpgp::armor::Kind::PublicKey).unwrap();
+    std::io::Write::write_all(&mut w, &[cert.as_slice(), b"\x00junk"].concat()).unwrap();
+    let key = env.write("armored", &w.finalize().unwrap());
+    let run = env.verify(&sig, &fpr(&good), &[&key], &[]);
+    run.assert("io-error", 2);
+    assert!(
+        message(&run).contains(&format!(
+            "damaged at byte {at} of its armor block 1 (decoded)"
+        )),
+        "{run:?}"
+    );
+}
+
+/// The packets of `sig` (a message without compression), each serialized.
+fn packets_of(sig: &[u8]) -> Vec<openpgp::Packet> {
+    use openpgp::PacketPile;
+    use openpgp::parse::Parse;
+    PacketPile::from_bytes(sig)
+        .unwrap()
+        .into_children()
+        .collect()
+}
+
+#[test]
+fn the_old_message_order_verifies_as_with_gpg() {
+    // RFC 4880 keeps the PGP 2 order, a signature packet before the
+    // literal data and no one-pass signature, and old-format packets of
+    // indeterminate length (to the end of the input); gpg verifies both.
+    use openpgp::Packet;
+    use openpgp::serialize::Marshal as _;
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let sig = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    let packets = packets_of(&sig);
+    let (signature, literal) = match packets.as_slice() {
+        [
+            Packet::OnePassSig(_),
+            Packet::Literal(l),
+            Packet::Signature(s),
+        ] => (s.clone(), l.clone()),
+        other => panic!("unexpected packets {other:?}"),
+    };
+    let mut old_order = Vec::new();
+    Packet::from(signature.clone())
+        .serialize(&mut old_order)
+        .unwrap();
+    Packet::from(literal.clone())
+        .serialize(&mut old_order)
+        .unwrap();
+    env.verify(&old_order, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    // The same literal packet in the old format with an indeterminate
+    // length: tag 11, length type 3, the body running to the end.
+    let mut body = Vec::new();
+    Packet::from(literal).serialize(&mut body).unwrap(); // new-format header + body
+    let header_len = match body[1] {
+        0..=191 => 2,
+        192..=223 => 3,
+        _ => 6,
+    };
+    let mut indeterminate = Vec::new();
+    Packet::from(signature)
+        .serialize(&mut indeterminate)
+        .unwrap();
+    indeterminate.push(0x80 | (11 << 2) | 3);
+    indeterminate.extend_from_slice(&body[header_len..]);
+    env.verify(&indeterminate, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}
+
+#[test]
+fn signature_mpis_with_leading_zero_bits_verify_as_with_gpg() {
+    // gpg reads an MPI whatever its bit count says; sequoia refuses a
+    // non-canonical one (leading zero bits). The MPIs are not signed, so
+    // relsig reads them canonically.
+    use openpgp::Packet;
+    use openpgp::serialize::SerializeInto as _;
+    let env = Env::new();
+    let cert = signing_cert(CipherSuite::RSA2k);
+    let key = env.key_file("key.gpg", &[&cert]);
+    let sig = sign(&env.payload(), vec![primary_pair(&cert)], &uncompressed());
+    let packets = packets_of(&sig);
+    let mut edited = Vec::new();
+    for p in &packets {
+        let Packet::Signature(s) = p else {
+            edited.extend(p.to_vec().unwrap());
+            continue;
+        };
+        // The body: version 4, type, algorithms, hashed and unhashed
+        // subpacket areas, 2 hash bytes, then the RSA MPI.
+        let mut body = Packet::from(s.clone()).to_vec().unwrap();
+        let header = match body[1] {
+            0..=191 => 2,
+            192..=223 => 3,
+            _ => 6,
+        };
+        body.drain(..header);
+        let be16 = |b: &[u8], at: usize| usize::from(u16::from_be_bytes([b[at], b[at + 1]]));
+        let hashed = be16(&body, 4);
+        let mpi = 6 + hashed + 2 + be16(&body, 6 + hashed) + 2;
+        let bits = be16(&body, mpi);
+        // One leading zero octet, counted in the bit count.
+        body[mpi..mpi + 2].copy_from_slice(&u16::try_from(bits + 8).unwrap().to_be_bytes());
+        body.insert(mpi + 2, 0);
+        edited.extend([0xC2, 0xFF]);
+        edited.extend(u32::try_from(body.len()).unwrap().to_be_bytes());
+        edited.extend(body);
+    }
+    assert_ne!(edited, sig);
+    env.verify(&edited, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+}
+
+#[test]
+fn inspect_shows_claims_times_key_names_and_what_a_truncated_file_holds() {
+    use crate::common::{noo_signature, s};
+    let env = Env::new();
+    // Red Hat's real signature: the key by name, times as RFC 3339 next
+    // to the epoch.
+    let path = env.write("noo", &noo_signature(1));
+    let run = relsig(&["inspect", s(&path)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("(Red Hat release key 2)"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("created 1659345427 (2022-08-01T09:17:07Z)"),
+        "{run:?}"
+    );
+    // A payload the strict rules refuse still shows what it claims,
+    // under the unverified banner.
+    let cert = ed25519();
+    let strict_fails = String::from_utf8(env.payload())
+        .unwrap()
+        .replace(r#""type": "#, r#""extra": 1, "type": "#);
+    let sig = sign(
+        strict_fails.as_bytes(),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let path = env.write("strict", &sig);
+    let run = relsig(&["inspect", s(&path)]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.starts_with("UNVERIFIED"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("claimed identity:  {REFERENCE}")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("claimed digest:    {}", env.digest)),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("unknown member \"extra\""), "{run:?}");
+    // A truncated file: what was read, then the error (exit 2).
+    let whole = noo_signature(1);
+    let path = env.write("truncated", &whole[..300]);
+    let run = relsig(&["inspect", s(&path), "--output", "json"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let json = run.json();
+    assert_eq!(json["verified"], false);
+    assert_eq!(json["structure"]["compression"][0], "zip");
+    assert!(
+        json["structure"]["literal"]["length"].as_u64().unwrap() > 0,
+        "{run:?}"
+    );
+    assert!(json["incomplete"].as_str().is_some(), "{run:?}");
+    assert!(run.stderr.contains("truncated"), "{run:?}");
+}

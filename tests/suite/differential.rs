@@ -35,8 +35,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A difference from skopeo that relsig keeps on purpose: `readme` is
-/// the phrase README's "How relsig differs from skopeo" says it with.
+/// A difference from skopeo that relsig keeps on purpose: `name` is its
+/// bullet in README's "How relsig differs from skopeo" (`**name**`), and
+/// `readme` the phrase that bullet says it with.
 pub struct Difference {
     pub name: &'static str,
     pub readme: &'static str,
@@ -47,32 +48,27 @@ pub struct Difference {
 pub const DIFFERENCES: &[Difference] = &[
     Difference {
         name: "fingerprint-spelling",
-        readme: "Fingerprints are compared ignoring case, spaces and a `0x` prefix",
-        reason: "skopeo compares the argument byte for byte with gpg's upper-case fingerprint; a lower-case or spaced copy of the right fingerprint is still that fingerprint",
+        readme: "ignoring case, spaces and a `0x` prefix; a signing subkey's fingerprint is accepted as well as its primary",
+        reason: "skopeo compares the argument byte for byte with the fingerprint gpgme reports (upper-case, the signing subkey's); a lower-case or spaced copy of the right fingerprint, or the primary of the subkey that signed, names the same key",
     },
     Difference {
-        name: "subkey-primary",
-        readme: "a signing subkey's fingerprint is accepted as well as its primary",
-        reason: "gpgme reports the signing subkey's fingerprint, so skopeo refuses the primary's; the primary is what key files and Red Hat's documentation name",
-    },
-    Difference {
-        name: "sha1-data-signature",
+        name: "sha1-cutoff",
         readme: "SHA-1 *data* signatures made after 2019-01-19",
         reason: "GnuPG 2.2 still accepts SHA-1 data signatures; collisions are practical, so relsig refuses those made after GnuPG's own cutoff",
     },
     Difference {
-        name: "weak-hash",
-        readme: "RIPEMD-160",
+        name: "weak-hashes",
+        readme: "RIPEMD-160 data signatures",
         reason: "GnuPG 2.2 accepts RIPEMD-160 data signatures; relsig's policy (sequoia's standard policy) no longer trusts that hash",
     },
     Difference {
-        name: "unsupported-curve",
-        readme: "brainpool",
+        name: "unsupported-curves",
+        readme: "(brainpool, secp256k1) is `unsupported-algorithm`",
         reason: "the pure-Rust crypto backend cannot verify brainpool or secp256k1 signatures; relsig says so (could not check) instead of guessing",
     },
     Difference {
-        name: "compression-depth",
-        readme: "more than two compression layers",
+        name: "bounded-inputs",
+        readme: "compression nested more than 2 levels",
         reason: "GnuPG follows compression nested deeper; relsig refuses past two layers from the packet headers, so nested compression cannot multiply the work one signature costs",
     },
 ];
@@ -84,19 +80,19 @@ pub const DELIBERATE: &[(&str, &str)] = &[
     ("fingerprint/spaces", "fingerprint-spelling"),
     ("fingerprint/space-around-list", "fingerprint-spelling"),
     ("fingerprint/0x-prefix", "fingerprint-spelling"),
-    ("subkey/primary-fingerprint", "subkey-primary"),
-    ("subkey/any", "subkey-primary"),
-    ("hash/SHA1", "sha1-data-signature"),
+    ("subkey/primary-fingerprint", "fingerprint-spelling"),
+    ("subkey/any", "fingerprint-spelling"),
+    ("hash/SHA1", "sha1-cutoff"),
     // `gpg --openpgp` signs with SHA-1 by default.
-    ("structure/gpg-openpgp", "sha1-data-signature"),
-    ("hash/RIPEMD160", "weak-hash"),
-    ("algorithm/brainpoolP256r1", "unsupported-curve"),
-    ("algorithm/brainpoolP256r1-armored", "unsupported-curve"),
-    ("algorithm/brainpoolP384r1", "unsupported-curve"),
-    ("algorithm/brainpoolP384r1-armored", "unsupported-curve"),
-    ("algorithm/secp256k1", "unsupported-curve"),
-    ("algorithm/secp256k1-armored", "unsupported-curve"),
-    ("compression/nested-3", "compression-depth"),
+    ("structure/gpg-openpgp", "sha1-cutoff"),
+    ("hash/RIPEMD160", "weak-hashes"),
+    ("algorithm/brainpoolP256r1", "unsupported-curves"),
+    ("algorithm/brainpoolP256r1-armored", "unsupported-curves"),
+    ("algorithm/brainpoolP384r1", "unsupported-curves"),
+    ("algorithm/brainpoolP384r1-armored", "unsupported-curves"),
+    ("algorithm/secp256k1", "unsupported-curves"),
+    ("algorithm/secp256k1-armored", "unsupported-curves"),
+    ("compression/nested-3", "bounded-inputs"),
 ];
 
 /// Cases that differ because of a behaviour class branch `h-core8` is
@@ -1941,9 +1937,19 @@ fn every_deliberate_difference_is_explained_in_readme() {
     // Line breaks and indentation do not matter.
     let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
     for d in DIFFERENCES {
+        let bullet = format!("- **{}**:", d.name);
+        let start = section.find(&bullet).unwrap_or_else(|| {
+            panic!(
+                "README's \"How relsig differs from skopeo\" has no bullet {bullet} (difference {}: {})",
+                d.name, d.reason
+            )
+        });
+        let end = section[start + 2..]
+            .find(" - **")
+            .map_or(section.len(), |e| start + 2 + e);
         assert!(
-            section.contains(d.readme),
-            "README's \"How relsig differs from skopeo\" does not say {:?} (difference {}: {})",
+            section[start..end].contains(d.readme),
+            "README's bullet {bullet} does not say {:?} (difference {}: {})",
             d.readme,
             d.name,
             d.reason

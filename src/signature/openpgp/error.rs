@@ -43,4 +43,6 @@ pub enum SignatureError {
     InsecureAlgorithm { key: String, detail: String },
     #[error("key {key} cannot be used: {detail}")]
     KeyInvalid { key: String, detail: String },
+    #[error("key {key} uses {algorithm}, which this build cannot verify")]
+    UnsupportedAlgorithm { key: String, algorithm: String },
 }

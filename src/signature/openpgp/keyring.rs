@@ -79,6 +79,16 @@ pub enum KeyringError {
         name: String,
         detail: Option<String>,
     },
+    /// gpg imports nothing from a key file with a truncated or garbage
+    /// packet, so neither does relsig.
+    #[error("key file {name} is damaged at byte {offset}{}: {detail}", block.map(|b| format!(" of its armor block {b} (decoded)")).unwrap_or_default())]
+    Damaged {
+        name: String,
+        /// 1-based armor block, when the file is armored.
+        block: Option<usize>,
+        offset: usize,
+        detail: String,
+    },
 }
 
 /// A set of certificates, merged by primary fingerprint.
@@ -120,7 +130,12 @@ impl Keyring {
         preload_signature_cache();
         let mut added = 0;
         let mut last_error = None;
-        for chunk in key_chunks(bytes) {
+        let chunks = key_chunks(bytes);
+        let armored = chunks.len() > 1
+            || chunks
+                .first()
+                .is_some_and(|c| c.starts_with(b"-----BEGIN PGP "));
+        for (n, chunk) in chunks.into_iter().enumerate() {
             let binary = match dearmor(chunk) {
                 Ok(b) => b,
                 Err(e) => {
@@ -128,15 +143,33 @@ impl Keyring {
                     continue;
                 }
             };
-            for group in cert_groups(&binary) {
+            let damaged = |offset: usize, detail: String| KeyringError::Damaged {
+                name: name.to_string(),
+                block: armored.then_some(n + 1),
+                offset,
+                detail,
+            };
+            let (groups, framed_to) = cert_groups(&binary);
+            if framed_to == 0 {
+                last_error = Some("no OpenPGP packets".to_string());
+                continue;
+            }
+            if framed_to < binary.len() {
+                return Err(damaged(
+                    framed_to,
+                    "a truncated packet or bytes that are not OpenPGP packets".into(),
+                ));
+            }
+            for (offset, group) in groups {
                 let parser = match CertParser::from_bytes(group) {
                     Ok(p) => p,
-                    Err(e) => {
+                    Err(e) if unknown_key_version(group) => {
                         self.warnings
                             .push(format!("skipped unreadable key data in {name}: {e}"));
                         last_error = Some(e.to_string());
                         continue;
                     }
+                    Err(e) => return Err(damaged(offset, e.to_string())),
                 };
                 for cert in parser {
                     match cert {
@@ -144,13 +177,16 @@ impl Keyring {
                             added += 1;
                             self.insert(cert);
                         }
-                        Err(e) => {
-                            // Unknown key versions and damaged certs in a
-                            // keyring must not make its other keys unusable.
+                        // A certificate of a key version sequoia does not
+                        // know (gpg skips those too) must not make the
+                        // file's other keys unusable; any other damage
+                        // makes gpg import nothing.
+                        Err(e) if unknown_key_version(group) => {
                             self.warnings
                                 .push(format!("skipped a certificate in {name}: {e}"));
                             last_error = Some(e.to_string());
                         }
+                        Err(e) => return Err(damaged(offset, e.to_string())),
                     }
                 }
             }
@@ -250,24 +286,40 @@ fn dearmor(chunk: &[u8]) -> Result<Cow<'_, [u8]>, String> {
         .map_err(|e| format!("bad ASCII armor: {e}"))
 }
 
+const SECRET_KEY: u8 = 5;
+const PUBLIC_KEY: u8 = 6;
+
 /// Splits binary packets into one piece per certificate (each starting at
-/// a public- or secret-key packet), so that a certificate sequoia cannot
-/// parse does not stop the ones after it from loading. Bytes that are not
-/// packet-framed stay in the last piece, for sequoia to report.
-fn cert_groups(bytes: &[u8]) -> Vec<&[u8]> {
-    const SECRET_KEY: u8 = 5;
-    const PUBLIC_KEY: u8 = 6;
+/// a public- or secret-key packet, with its offset), so that a certificate
+/// of an unknown version does not stop the ones after it from loading;
+/// and how far the bytes are whole packets (short of their end when a
+/// packet is truncated or garbage follows).
+fn cert_groups(bytes: &[u8]) -> (Vec<(usize, &[u8])>, usize) {
     let mut groups = Vec::new();
     let (mut start, mut pos) = (0, 0);
     while let Some(f) = super::packets::framing(bytes, pos) {
         if matches!(f.tag, SECRET_KEY | PUBLIC_KEY) && pos > start {
-            groups.push(&bytes[start..pos]);
+            groups.push((start, &bytes[start..pos]));
             start = pos;
         }
         pos = f.end;
     }
-    groups.push(&bytes[start..]);
-    groups
+    if pos > start {
+        groups.push((start, &bytes[start..pos]));
+    }
+    (groups, pos)
+}
+
+/// Whether a certificate's key packet has a version sequoia does not
+/// parse (OpenPGP knows 3, 4, 5 and 6; sequoia reads 4 and 6).
+fn unknown_key_version(group: &[u8]) -> bool {
+    super::packets::framing(group, 0).is_some_and(|f| {
+        matches!(f.tag, SECRET_KEY | PUBLIC_KEY)
+            && f.body
+                .first()
+                .and_then(|r| group.get(r.start))
+                .is_some_and(|v| !matches!(v, 4 | 6))
+    })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

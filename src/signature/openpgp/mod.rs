@@ -12,7 +12,7 @@ mod verify;
 
 pub use error::SignatureError;
 pub use keyring::{Accepted, Keyring};
-pub use packets::{Structure, scan};
+pub use packets::{Structure, scan, scan_partial};
 pub use verify::{Verified, verify};
 
 use super::{Mechanism, Reason, Refused, Signed, Signer};
@@ -116,6 +116,7 @@ impl From<&SignatureError> for Reason {
             SignatureError::KeyNotSigningCapable { .. } => Reason::KeyNotSigningCapable,
             SignatureError::InsecureAlgorithm { .. } => Reason::InsecureAlgorithm,
             SignatureError::KeyInvalid { .. } => Reason::KeyInvalid,
+            SignatureError::UnsupportedAlgorithm { .. } => Reason::UnsupportedAlgorithm,
         }
     }
 }

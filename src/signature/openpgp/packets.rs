@@ -159,10 +159,85 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
             Cow::Borrowed(sig)
         }
     };
-    Ok(match reframe(&binary) {
+    let binary = match reframe(&binary) {
         Some(reframed) => Cow::Owned(reframed),
         None => binary,
+    };
+    Ok(match canonical_mpis(&binary) {
+        Some(rewritten) => Cow::Owned(rewritten),
+        None => binary,
     })
+}
+
+/// gpg reads a signature's MPIs whatever their bit count says; sequoia
+/// refuses one with leading zero bits (a non-canonical encoding). The
+/// MPIs are not covered by the signature, so top-level signature packets
+/// whose MPIs have leading zeros are rewritten canonically. Returns
+/// `None` when nothing needs rewriting (or the packets are not what this
+/// understands: sequoia then reports them).
+fn canonical_mpis(input: &[u8]) -> Option<Vec<u8>> {
+    const SIGNATURE: u8 = 2;
+    let mut out: Option<Vec<u8>> = None;
+    let mut pos = 0;
+    while pos < input.len() {
+        let f = framing(input, pos)?;
+        let rewritten = match f.body.as_slice() {
+            [body] if f.tag == SIGNATURE => canonical_signature_body(&input[body.clone()]),
+            _ => None,
+        };
+        match rewritten {
+            Some(body) => {
+                let out = out.get_or_insert_with(|| input[..pos].to_vec());
+                out.push(0xC0 | SIGNATURE);
+                out.push(255);
+                out.extend_from_slice(&u32::try_from(body.len()).ok()?.to_be_bytes());
+                out.extend_from_slice(&body);
+            }
+            None => {
+                if let Some(out) = out.as_mut() {
+                    out.extend_from_slice(&input[pos..f.end]);
+                }
+            }
+        }
+        pos = f.end;
+    }
+    out
+}
+
+/// A v3 or v4 signature packet body with canonical MPIs, when its MPIs
+/// are well framed but one has leading zero bits.
+fn canonical_signature_body(body: &[u8]) -> Option<Vec<u8>> {
+    let be16 = |at: usize| {
+        Some(usize::from(u16::from_be_bytes([
+            *body.get(at)?,
+            *body.get(at + 1)?,
+        ])))
+    };
+    let mpis_at = match body.first()? {
+        3 => 1 + 1 + 1 + 4 + 8 + 1 + 1 + 2,
+        4 => {
+            let hashed = be16(4)?;
+            let unhashed = be16(6 + hashed)?;
+            6 + hashed + 2 + unhashed + 2
+        }
+        _ => return None,
+    };
+    let mut mpis = Vec::new();
+    let mut changed = false;
+    let mut at = mpis_at;
+    while at < body.len() {
+        let bits = be16(at)?;
+        let value = body.get(at + 2..at + 2 + bits.div_ceil(8))?;
+        at += 2 + value.len();
+        let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+        let canonical_bits = value
+            .first()
+            .map_or(0, |&b| value.len() * 8 - b.leading_zeros() as usize);
+        changed |= canonical_bits != bits;
+        mpis.extend_from_slice(&u16::try_from(canonical_bits).ok()?.to_be_bytes());
+        mpis.extend_from_slice(value);
+    }
+    changed.then(|| [&body[..mpis_at], &mpis].concat())
 }
 
 /// Go's openpgp (which signed OpenShift CI releases) writes literal data
@@ -198,6 +273,41 @@ fn reframe(input: &[u8]) -> Option<Vec<u8>> {
         pos = f.end;
     }
     out
+}
+
+/// The old message order RFC 4880 keeps from PGP 2, a signature packet
+/// before the literal data with no one-pass signature (gpg verifies it;
+/// sequoia's verifier does not hash the data then), rewritten in the
+/// one-pass form: a one-pass signature packet made from the signature,
+/// the literal data (with a definite length, whatever its framing), the
+/// signature. Neither the one-pass packet nor framing is covered by the
+/// signature. `None` when the top-level packets are not exactly
+/// signature, literal data.
+pub(super) fn one_pass_form(input: &[u8]) -> Option<Vec<u8>> {
+    use openpgp::serialize::Marshal as _;
+    const SIGNATURE: u8 = 2;
+    const LITERAL: u8 = 11;
+    let sig = framing(input, 0).filter(|f| f.tag == SIGNATURE && !f.partial)?;
+    let lit = framing(input, sig.end).filter(|f| f.tag == LITERAL)?;
+    if lit.end != input.len() {
+        return None;
+    }
+    let Ok(Packet::Signature(signature)) = Packet::from_bytes(&input[..sig.end]) else {
+        return None;
+    };
+    let mut ops = openpgp::packet::OnePassSig::try_from(&signature).ok()?;
+    ops.set_last(true);
+    let mut out = Vec::with_capacity(input.len() + 64);
+    Packet::from(ops).serialize(&mut out).ok()?;
+    let body_len: usize = lit.body.iter().map(|r| r.len()).sum();
+    out.push(0xC0 | LITERAL);
+    out.push(255);
+    out.extend_from_slice(&u32::try_from(body_len).ok()?.to_be_bytes());
+    for r in &lit.body {
+        out.extend_from_slice(&input[r.clone()]);
+    }
+    out.extend_from_slice(&input[..sig.end]);
+    Some(out)
 }
 
 /// How one packet is framed: its tag, where it ends, and the byte ranges
@@ -559,6 +669,33 @@ fn may_be_in_message(tag: Tag) -> bool {
 }
 
 pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureError> {
+    let mut s = Structure {
+        armored,
+        ..Structure::default()
+    };
+    scan_into(sig, &mut s)?;
+    Ok(s)
+}
+
+/// Walks the packets of `sig` (armored or binary) as far as they can be
+/// read: the structure, and why the walk stopped early if it did (for
+/// `inspect` to show what a truncated or damaged file holds). Errors
+/// before any packet is read (too large, not OpenPGP at all) are returned
+/// as such.
+pub fn scan_partial(sig: &[u8]) -> Result<(Structure, Option<SignatureError>), SignatureError> {
+    if sig.len() as u64 > MAX_SIGNATURE_SIZE {
+        return Err(SignatureError::TooLarge);
+    }
+    let mut s = Structure {
+        armored: armor_start(sig).is_some(),
+        ..Structure::default()
+    };
+    let stopped = scan_into(&normalize(sig)?, &mut s).err();
+    Ok((s, stopped))
+}
+
+/// The packet walk of [`scan_normalized`], filling `s` as it goes.
+fn scan_into(sig: &[u8], s: &mut Structure) -> Result<(), SignatureError> {
     check_compressed(sig)?;
     let not_pgp = |e: anyhow::Error| SignatureError::NotOpenPgp(error_chain(e.as_ref()));
     let mut ppr = PacketParserBuilder::from_bytes(sig)
@@ -566,10 +703,6 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         .process_csf_message(true)
         .build()
         .map_err(not_pgp)?;
-    let mut s = Structure {
-        armored,
-        ..Structure::default()
-    };
     let mut first = true;
     let mut packets = 0usize;
     while let PacketParserResult::Some(mut pp) = ppr {
@@ -580,7 +713,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         }
         first = false;
         // A new top-level packet after a complete message is trailing data.
-        if pp.recursion_depth() == 0 && complete(&s) {
+        if pp.recursion_depth() == 0 && complete(s) {
             s.trailing_data = true;
             break;
         }
@@ -596,13 +729,16 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
             return Err(too_many_packets());
         }
         check_grammar(&pp.packet, pp.recursion_depth())?;
-        if let Packet::Literal(_) = pp.packet {
-            s.payload = read_payload(&mut pp)?;
+        if let Packet::Literal(l) = &pp.packet {
+            // Described before its body is read, so that a truncated body
+            // still shows (see `scan_partial`).
+            s.literal = Some(literal_info(l, 0));
+            read_payload_into(&mut pp, &mut s.payload)?;
         }
         let depth = pp.recursion_depth();
         let (packet, next) = match pp.recurse() {
             Ok(r) => r,
-            Err(_) if complete(&s) && depth == 0 => {
+            Err(_) if complete(s) && depth == 0 => {
                 s.trailing_data = true;
                 break;
             }
@@ -611,19 +747,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
         match packet {
             Packet::CompressedData(c) => s.compression.push(compression_name(c.algo())),
             Packet::OnePassSig(_) => s.one_pass_signatures += 1,
-            Packet::Literal(l) => {
-                s.literal = Some(LiteralInfo {
-                    format: format_name(l.format()),
-                    filename: l
-                        .filename()
-                        .map(|f| String::from_utf8_lossy(f).into_owned()),
-                    date: l
-                        .date()
-                        .and_then(|d| d.duration_since(SystemTime::UNIX_EPOCH).ok())
-                        .map(|d| d.as_secs()),
-                    length: s.payload.len(),
-                })
-            }
+            Packet::Literal(l) => s.literal = Some(literal_info(&l, s.payload.len())),
             Packet::Signature(sig) => s.signatures.push(SignatureInfo {
                 version: sig.version(),
                 typ: signature_type_name(sig.typ()),
@@ -651,7 +775,7 @@ pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, Si
             "no OpenPGP packets in the input".into(),
         ));
     }
-    Ok(s)
+    Ok(())
 }
 
 /// Whether `packet`, found at `depth` (compression layers around it), can
@@ -669,17 +793,38 @@ fn check_grammar(packet: &Packet, depth: isize) -> Result<(), SignatureError> {
     }
 }
 
+fn literal_info(l: &openpgp::packet::Literal, length: usize) -> LiteralInfo {
+    LiteralInfo {
+        format: format_name(l.format()),
+        filename: l
+            .filename()
+            .map(|f| String::from_utf8_lossy(f).into_owned()),
+        date: l
+            .date()
+            .and_then(|d| d.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()),
+        length,
+    }
+}
+
 /// Reads a literal body of at most [`MAX_PAYLOAD_SIZE`] bytes; a larger
 /// one is refused as soon as it passes the limit, never read whole.
 pub(super) fn read_payload(r: &mut impl Read) -> Result<Vec<u8>, SignatureError> {
     let mut out = Vec::new();
+    read_payload_into(r, &mut out)?;
+    Ok(out)
+}
+
+/// [`read_payload`] into `out`, which keeps what was read when reading
+/// fails.
+fn read_payload_into(r: &mut impl Read, out: &mut Vec<u8>) -> Result<(), SignatureError> {
     let mut chunk = [0u8; 8192];
     loop {
         let n = r
             .read(&mut chunk)
             .map_err(|e| SignatureError::Malformed(e.to_string()))?;
         if n == 0 {
-            return Ok(out);
+            return Ok(());
         }
         if (out.len() + n) as u64 > MAX_PAYLOAD_SIZE {
             return Err(SignatureError::PayloadTooLarge);

@@ -6,7 +6,8 @@
 use super::error::SignatureError;
 use super::keyring::Keyring;
 use super::packets::{
-    cleartext_hashes, is_cleartext, normalize, packets_end, read_payload, scan_normalized,
+    cleartext_hashes, is_cleartext, normalize, one_pass_form, packets_end, read_payload,
+    scan_normalized,
 };
 use super::policy::{RelsigPolicy, policy};
 use crate::io::error_chain;
@@ -58,6 +59,11 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         Some(end) if structure.trailing_data => &sig[..end],
         _ => &sig[..],
     };
+    let reordered = match structure.one_pass_signatures {
+        0 => one_pass_form(sig),
+        _ => None,
+    };
+    let sig = reordered.as_deref().unwrap_or(sig);
     if structure.encrypted {
         return Err(SignatureError::NotSigned(
             "it is encrypted; a signature is a signed, unencrypted message".into(),
@@ -104,11 +110,55 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         .into_helper()
         .outcome
         .unwrap_or_else(|| Err(SignatureError::NotSigned("no signature was checked".into())));
-    let (primary, signing_key) = outcome?;
+    // A key this build cannot verify with fails in sequoia as "no binding
+    // signature" (its self-signatures cannot be checked either): say what
+    // it is instead.
+    let (primary, signing_key) = outcome
+        .map_err(|e| unsupported_key(keyring, &structure.signatures[0].issuers).unwrap_or(e))?;
     Ok(Verified {
         payload,
         primary,
         signing_key,
+    })
+}
+
+/// The keyring key a signature's issuers name, when its algorithm or curve
+/// is one this build's cryptographic backend cannot verify (the pure-Rust
+/// backend: brainpool and secp256k1 curves).
+fn unsupported_key(keyring: &Keyring, issuers: &[String]) -> Option<SignatureError> {
+    use openpgp::crypto::mpi::PublicKey;
+    let issuers: Vec<KeyHandle> = issuers.iter().filter_map(|i| i.parse().ok()).collect();
+    let key = keyring
+        .certs()
+        .flat_map(|c| c.keys())
+        .map(|ka| ka.key().clone())
+        .find(|k| {
+            issuers
+                .iter()
+                .any(|i| i.aliases(KeyHandle::from(k.fingerprint())))
+        })?;
+    let algorithm = match key.mpis() {
+        PublicKey::ECDSA { curve, .. }
+        | PublicKey::EdDSA { curve, .. }
+        | PublicKey::ECDH { curve, .. }
+            if !curve.is_supported() =>
+        {
+            match curve {
+                // RFC 5639's curves sequoia names; secp256k1 has no name there.
+                openpgp::types::Curve::Unknown(oid)
+                    if oid.as_ref() == [0x2B, 0x81, 0x04, 0x00, 0x0A] =>
+                {
+                    "secp256k1".to_string()
+                }
+                other => other.to_string(),
+            }
+        }
+        _ if !key.pk_algo().is_supported() => key.pk_algo().to_string(),
+        _ => return None,
+    };
+    Some(SignatureError::UnsupportedAlgorithm {
+        key: key.fingerprint().to_hex(),
+        algorithm,
     })
 }
 
