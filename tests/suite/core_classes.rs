@@ -389,22 +389,21 @@ fn keys_on_curves_this_build_cannot_verify_are_named_and_could_not_check() {
 }
 
 #[test]
-fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
+fn schema1_manifests_are_digested_as_libtrust_parses_their_jws() {
     // containers/image guesses a signed schema-1 manifest when Go's
     // case-insensitive field matching finds a `signatures` member (so
-    // `Signatures` counts), then needs libtrust to parse the JWS: an
-    // exact `signatures` member with at least one signature. Without it
-    // skopeo cannot compute the digest, and neither does relsig, even
-    // when a signature names the digest of the bytes as they are.
+    // `Signatures` counts), then needs libtrust to parse the JWS from the
+    // exact `signatures` member. Without it skopeo cannot compute the
+    // digest, and neither does relsig, even when a signature names the
+    // digest of the bytes as they are.
     let env = Env::new();
     let cert = ed25519();
     let key = env.key_file("key.gpg", &[&cert]);
     let layers =
         r#""name": "a/b", "tag": "1", "architecture": "amd64", "fsLayers": [], "history": []"#;
-    for manifest in [
-        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#),
-        format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#),
-    ] {
+    let manifest =
+        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#);
+    {
         let path = env.write("schema1.json", manifest.as_bytes());
         let digest = format!("sha256:{}", sha256_hex(manifest.as_bytes()));
         let sig = sign(
@@ -427,6 +426,30 @@ fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
         run.assert("invalid-manifest", 1);
         assert!(message(&run).contains("signatures"), "{run:?}");
     }
+    // An empty `signatures` list is parsed by libtrust, to an empty
+    // payload: containers/image digests the empty string, and a signature
+    // of that digest verifies with skopeo, and so with relsig.
+    let manifest = format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#);
+    let path = env.write("empty.json", manifest.as_bytes());
+    let digest = format!("sha256:{}", sha256_hex(b""));
+    let sig = sign(
+        &payload(&digest, REFERENCE),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let sig_path = env.write("empty.sig", &sig);
+    let run = relsig(&[
+        "standalone-verify".as_ref(),
+        path.as_os_str(),
+        REFERENCE.as_ref(),
+        fpr(&cert).as_ref(),
+        sig_path.as_os_str(),
+        "--public-key-file".as_ref(),
+        key.as_os_str(),
+        "--output".as_ref(),
+        "json".as_ref(),
+    ]);
+    run.assert("ok", 0);
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
