@@ -663,3 +663,52 @@ fn inspect_shows_claims_times_key_names_and_what_a_truncated_file_holds() {
     assert!(json["incomplete"].as_str().is_some(), "{run:?}");
     assert!(run.stderr.contains("truncated"), "{run:?}");
 }
+
+#[test]
+fn a_schema1_jwk_whose_key_id_does_not_match_its_key_leaves_no_digest() {
+    // libtrust parses each JWS signature's JWK while parsing the JWS, and
+    // refuses a `kid` that is not the key's ID: skopeo then has no digest
+    // for the manifest, however its signature reads.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let real = std::fs::read(
+        crate::common::fixtures().join("containers-image/manifest/v2s1.manifest.json"),
+    )
+    .unwrap();
+    let digest = relsig::image::manifest::digest(&real).unwrap().to_string();
+    let sig = sign(
+        &payload(&digest, REFERENCE),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let kid = "OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT";
+    let text = String::from_utf8(real).unwrap();
+    assert!(text.contains(kid));
+    let wrong = text.replace(
+        kid,
+        "ZZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT",
+    );
+    for (manifest, reason, code) in [(text, "ok", 0), (wrong, "invalid-manifest", 1)] {
+        let path = env.write("v2s1.json", manifest.as_bytes());
+        let sig_path = env.write("v2s1.sig", &sig);
+        let run = relsig(&[
+            "standalone-verify".as_ref(),
+            path.as_os_str(),
+            REFERENCE.as_ref(),
+            fpr(&cert).as_ref(),
+            sig_path.as_os_str(),
+            "--public-key-file".as_ref(),
+            key.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ]);
+        run.assert(reason, code);
+        if code == 1 {
+            assert!(
+                message(&run).contains("does not match its key (OZ45:"),
+                "{run:?}"
+            );
+        }
+    }
+}
