@@ -324,6 +324,32 @@ fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earl
     let now = rfc3339(SystemTime::now());
     env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
         .assert("signature-not-yet-valid", 1);
+    // `verify` says the same, on stderr, in every output format.
+    let dir = env.dir.path().join("sigs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("signature-1"), &sig).unwrap();
+    let verify = relsig(&[
+        "verify".as_ref(),
+        "--digest".as_ref(),
+        env.digest.as_ref(),
+        "--identity".as_ref(),
+        REFERENCE.as_ref(),
+        "--signature-dir".as_ref(),
+        dir.as_os_str(),
+        "--keyring".as_ref(),
+        key.as_os_str(),
+        "--output".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(
+        verify.stderr.contains("warning") && verify.stderr.contains("the signature was made at"),
+        "{verify:?}"
+    );
+    assert!(
+        verify.image()["accepted"]["warnings"][0].is_string(),
+        "{verify:?}"
+    );
 }
 
 /// gpg in its own temporary home, for keys sequoia's pure-Rust backend
