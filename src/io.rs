@@ -384,13 +384,13 @@ pub fn read_bounded(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>
     })
 }
 
-/// Reads at most `max` bytes from the start of `path`, whatever it is
-/// except a directory: a file of any size, a device (`/dev/zero`) or a
-/// pipe (`<(…)`; a FIFO without a writer reads as empty). For inputs whose
+/// Reads at most `max` bytes from the start of `path`: a regular file of
+/// any size, or a device (`/dev/zero`, `/dev/urandom`). For inputs whose
 /// size is itself a verdict: a signature over its limit is *rejected*
 /// (`too-large`, as skopeo rejects it), so the caller asks for one byte
 /// more than the limit and lets the checks see that there is more, instead
-/// of refusing to read the file.
+/// of refusing to read the file. FIFOs, sockets and directories are
+/// refused as by [`read_bounded`].
 pub fn read_head(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, FileError> {
     let io = |source| FileError::Io {
         what,
@@ -400,18 +400,14 @@ pub fn read_head(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, F
     let file = open_for_reading(path, false).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     match file_kind(&meta.file_type()) {
-        Some(kind @ "directory") => {
+        None | Some(CHAR_DEVICE | BLOCK_DEVICE) => {}
+        Some(kind) => {
             return Err(FileError::NotRegular {
                 what,
                 path: path.to_path_buf(),
                 kind,
             });
         }
-        // A pipe is read as it is written: waiting for its writer (which
-        // the non-blocking open did not), but never for a writer that is
-        // not there (a FIFO nobody opened reads as empty).
-        Some(FIFO) => set_blocking(&file).map_err(io)?,
-        _ => {}
     }
     // `take` bounds the read, so `read_limited` never sees more than `max`.
     read_limited(file.take(max), max).map_err(|e| match e {
@@ -422,24 +418,6 @@ pub fn read_head(path: &Path, what: &'static str, max: u64) -> Result<Vec<u8>, F
         },
         BoundedReadError::Io(source) => io(source),
     })
-}
-
-#[cfg(unix)]
-fn set_blocking(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd as _;
-    let fd = file.as_raw_fd();
-    // SAFETY: fcntl on a descriptor this function borrows; no memory is
-    // passed.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn set_blocking(_file: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
 }
 
 /// Opens an input documented as a stream (`--from-file`), for a reader
@@ -492,6 +470,7 @@ fn open_checked(
 
 const FIFO: &str = "FIFO";
 const CHAR_DEVICE: &str = "character device";
+const BLOCK_DEVICE: &str = "block device";
 
 /// Opens `path` for reading. Unless a stream is expected, without
 /// blocking: opening a FIFO waits for a writer otherwise, and a terminal
@@ -527,7 +506,7 @@ fn file_kind(t: &std::fs::FileType) -> Option<&'static str> {
             return Some(CHAR_DEVICE);
         }
         if t.is_block_device() {
-            return Some("block device");
+            return Some(BLOCK_DEVICE);
         }
         if t.is_socket() {
             return Some("socket");
@@ -716,7 +695,7 @@ mod tests {
     }
 
     #[test]
-    fn a_head_is_read_from_any_source_but_a_directory() {
+    fn a_head_is_read_from_a_file_of_any_size_or_a_device() {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big");
         std::fs::write(&big, vec![7u8; 100]).unwrap();
@@ -733,8 +712,12 @@ mod tests {
                 .unwrap()
                 .success()
         );
-        // No writer: empty, at once.
-        assert_eq!(read_head(&fifo, "signature", 5).unwrap(), b"");
+        // Nothing that could block: a FIFO is refused, as by read_bounded.
+        let e = read_head(&fifo, "signature", 5).unwrap_err();
+        assert!(
+            matches!(e, FileError::NotRegular { kind: "FIFO", .. }),
+            "{e}"
+        );
         let e = read_head(dir.path(), "signature", 5).unwrap_err();
         assert!(
             matches!(

@@ -573,6 +573,11 @@ fn report_verified_with_errors(o: &ImageOutcome) {
         for e in &o.errors {
             errln!("relsig: warning: {}: {}", o.image, e.message);
         }
+        // What the accepted signature itself warns about (one made in
+        // the future, say).
+        for w in o.accepted.iter().flat_map(|a| &a.report.warnings) {
+            errln!("relsig: warning: {}: {w}", o.image);
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::io::MAX_JWS_SIGNATURES;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use sha2::Digest as _;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -197,6 +198,13 @@ fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
     #[derive(Deserialize)]
     struct Block {
         protected: String,
+        #[serde(default)]
+        header: Option<BlockHeader>,
+    }
+    #[derive(Deserialize)]
+    struct BlockHeader {
+        #[serde(default)]
+        jwk: Option<serde_json::Value>,
     }
     let bad = |what: &str| ManifestError::Schema1Signature(what.to_string());
     let object: HashMap<String, Box<RawValue>> = serde_json::from_slice(manifest)
@@ -217,6 +225,9 @@ fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
     }
     let mut format: Option<(usize, Vec<u8>)> = None;
     for block in blocks {
+        if let Some(jwk) = block.header.and_then(|h| h.jwk) {
+            check_jwk(&jwk).map_err(|e| bad(&format!("its JWK {e}")))?;
+        }
         let protected = base64url_decode(&block.protected)
             .ok_or_else(|| bad("\"protected\" is not base64url"))?;
         let header: HashMap<String, serde_json::Value> = serde_json::from_slice(&protected)
@@ -240,11 +251,136 @@ fn schema1_payload(manifest: &[u8]) -> Result<Vec<u8>, ManifestError> {
             None => format = Some((format_length, tail)),
         }
     }
-    let (format_length, tail) = format.ok_or_else(|| bad("\"signatures\" is empty"))?;
+    // libtrust parses an empty list (its format length stays 0), and the
+    // payload is then empty: containers/image digests the empty string.
+    let (format_length, tail) = format.unwrap_or_default();
     let head = manifest
         .get(..format_length)
         .ok_or_else(|| bad("\"formatLength\" is longer than the manifest"))?;
     Ok([head, &tail].concat())
+}
+
+/// libtrust parses each signature's JWK while parsing the JWS (so a key it
+/// cannot read leaves containers/image without a digest): an EC key on
+/// P-256/384/521 or an RSA key, whose `kid`, when present, must be the
+/// key's libtrust key ID.
+fn check_jwk(jwk: &serde_json::Value) -> Result<(), String> {
+    let field = |name: &str| {
+        jwk.get(name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| format!("has no string \"{name}\""))
+    };
+    let bytes = |name: &str| {
+        field(name)
+            .and_then(|s| base64url_decode(s).ok_or_else(|| format!("\"{name}\" is not base64url")))
+    };
+    let spki = match field("kty")? {
+        "EC" => {
+            let (prefix, len): (&[u8], usize) = match field("crv")? {
+                "P-256" => (EC_P256_SPKI, 32),
+                "P-384" => (EC_P384_SPKI, 48),
+                "P-521" => (EC_P521_SPKI, 66),
+                other => return Err(format!("curve {other:?} is not supported")),
+            };
+            let (x, y) = (bytes("x")?, bytes("y")?);
+            if x.len() != len || y.len() != len {
+                return Err(format!("coordinates are not {len} bytes long"));
+            }
+            [prefix, &[0x04], &x, &y].concat()
+        }
+        "RSA" => {
+            let (n, e) = (bytes("n")?, bytes("e")?);
+            let key = der(0x30, &[der_integer(&n), der_integer(&e)].concat());
+            let algorithm = der(
+                0x30,
+                &[
+                    &[
+                        0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01,
+                    ][..],
+                    &[0x05, 0x00],
+                ]
+                .concat(),
+            );
+            der(
+                0x30,
+                &[algorithm, der(0x03, &[&[0u8][..], &key].concat())].concat(),
+            )
+        }
+        other => return Err(format!("key type {other:?} is not supported")),
+    };
+    if jwk.get("kid").is_some() {
+        let kid = field("kid")?;
+        let id = libtrust_key_id(&spki);
+        if kid != id {
+            return Err(format!("key ID {kid:?} does not match its key ({id})"));
+        }
+    }
+    Ok(())
+}
+
+/// The DER SubjectPublicKeyInfo of an EC key up to its point.
+const EC_P256_SPKI: &[u8] = &[
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A,
+    0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+const EC_P384_SPKI: &[u8] = &[
+    0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x05, 0x2B,
+    0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00,
+];
+const EC_P521_SPKI: &[u8] = &[
+    0x30, 0x81, 0x9B, 0x30, 0x10, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01, 0x06, 0x05,
+    0x2B, 0x81, 0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00,
+];
+
+/// A DER element: tag, definite length, content.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A DER INTEGER of the unsigned big-endian `value`.
+fn der_integer(value: &[u8]) -> Vec<u8> {
+    let value = &value[value.iter().take_while(|&&b| b == 0).count()..];
+    let mut content = Vec::with_capacity(value.len() + 1);
+    if value.first().is_none_or(|&b| b & 0x80 != 0) {
+        content.push(0);
+    }
+    content.extend_from_slice(value);
+    der(0x02, &content)
+}
+
+/// libtrust's key ID: the first 240 bits of the SHA-256 of the DER
+/// SubjectPublicKeyInfo, in base32, in groups of four joined by `:`.
+fn libtrust_key_id(spki: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let hash = sha2::Sha256::digest(spki);
+    // 30 bytes are 240 bits: 48 base32 digits, no padding.
+    let mut digits = String::with_capacity(48);
+    for chunk in hash[..30].chunks(5) {
+        let v = chunk.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+        for i in (0..8).rev() {
+            digits.push(ALPHABET[((v >> (i * 5)) & 31) as usize] as char);
+        }
+    }
+    digits
+        .as_bytes()
+        .chunks(4)
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// JOSE base64url: no padding in the input, which we add back.
@@ -363,7 +499,7 @@ mod tests {
         let d = digest(&bytes).unwrap();
         assert_eq!(m.matches(&d), Ok(true));
         assert_eq!(m.bytes(), bytes.as_slice());
-        let broken = Manifest::new(br#"{"schemaVersion":1,"signatures":[]}"#.to_vec());
+        let broken = Manifest::new(br#"{"schemaVersion":1,"signatures":{}}"#.to_vec());
         assert!(broken.digest().is_err());
         assert_eq!(broken.digest(), broken.digest());
     }
@@ -378,11 +514,38 @@ mod tests {
             Some(media_types::DOCKER_V2S1_SIGNED)
         );
         assert!(digest(capital).is_err());
-        assert!(digest(br#"{"schemaVersion":1,"signatures":[]}"#).is_err());
+        // An empty list parses in libtrust, to an empty payload.
+        assert_eq!(
+            digest(br#"{"schemaVersion":1,"signatures":[]}"#).unwrap(),
+            digest(b"").unwrap()
+        );
         assert_eq!(
             guess_media_type(br#"{"SchemaVersion":1}"#),
             Some(media_types::DOCKER_V2S1)
         );
+    }
+
+    #[test]
+    fn schema1_jwk_key_ids_are_checked_as_libtrust_checks_them() {
+        let real = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/containers-image/manifest/v2s1.manifest.json"
+        ))
+        .unwrap();
+        assert!(digest(&real).is_ok());
+        let text = String::from_utf8(real).unwrap();
+        let kid = "OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT";
+        assert!(text.contains(kid));
+        let wrong = text.replace(
+            kid,
+            "AAAA:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT",
+        );
+        let e = digest(wrong.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("does not match its key (OZ45:U3IG"), "{e}");
+        let rsa = serde_json::json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"});
+        assert!(check_jwk(&rsa).is_ok());
+        let odd = serde_json::json!({"kty": "oct", "k": "AQAB"});
+        assert!(check_jwk(&odd).is_err());
     }
 
     #[test]

@@ -324,6 +324,32 @@ fn a_signature_from_the_future_is_accepted_now_with_a_warning_but_not_at_an_earl
     let now = rfc3339(SystemTime::now());
     env.verify(&sig, &fpr(&cert), &[&key], &["--at", &now])
         .assert("signature-not-yet-valid", 1);
+    // `verify` says the same, on stderr, in every output format.
+    let dir = env.dir.path().join("sigs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("signature-1"), &sig).unwrap();
+    let verify = relsig(&[
+        "verify".as_ref(),
+        "--digest".as_ref(),
+        env.digest.as_ref(),
+        "--identity".as_ref(),
+        REFERENCE.as_ref(),
+        "--signature-dir".as_ref(),
+        dir.as_os_str(),
+        "--keyring".as_ref(),
+        key.as_os_str(),
+        "--output".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(
+        verify.stderr.contains("warning") && verify.stderr.contains("the signature was made at"),
+        "{verify:?}"
+    );
+    assert!(
+        verify.image()["accepted"]["warnings"][0].is_string(),
+        "{verify:?}"
+    );
 }
 
 /// gpg in its own temporary home, for keys sequoia's pure-Rust backend
@@ -389,22 +415,21 @@ fn keys_on_curves_this_build_cannot_verify_are_named_and_could_not_check() {
 }
 
 #[test]
-fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
+fn schema1_manifests_are_digested_as_libtrust_parses_their_jws() {
     // containers/image guesses a signed schema-1 manifest when Go's
     // case-insensitive field matching finds a `signatures` member (so
-    // `Signatures` counts), then needs libtrust to parse the JWS: an
-    // exact `signatures` member with at least one signature. Without it
-    // skopeo cannot compute the digest, and neither does relsig, even
-    // when a signature names the digest of the bytes as they are.
+    // `Signatures` counts), then needs libtrust to parse the JWS from the
+    // exact `signatures` member. Without it skopeo cannot compute the
+    // digest, and neither does relsig, even when a signature names the
+    // digest of the bytes as they are.
     let env = Env::new();
     let cert = ed25519();
     let key = env.key_file("key.gpg", &[&cert]);
     let layers =
         r#""name": "a/b", "tag": "1", "architecture": "amd64", "fsLayers": [], "history": []"#;
-    for manifest in [
-        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#),
-        format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#),
-    ] {
+    let manifest =
+        format!(r#"{{"schemaVersion": 1, {layers}, "Signatures": [{{"protected": "e30"}}]}}"#);
+    {
         let path = env.write("schema1.json", manifest.as_bytes());
         let digest = format!("sha256:{}", sha256_hex(manifest.as_bytes()));
         let sig = sign(
@@ -427,6 +452,30 @@ fn schema1_manifests_whose_jws_cannot_be_parsed_have_no_digest() {
         run.assert("invalid-manifest", 1);
         assert!(message(&run).contains("signatures"), "{run:?}");
     }
+    // An empty `signatures` list is parsed by libtrust, to an empty
+    // payload: containers/image digests the empty string, and a signature
+    // of that digest verifies with skopeo, and so with relsig.
+    let manifest = format!(r#"{{"schemaVersion": 1, {layers}, "signatures": []}}"#);
+    let path = env.write("empty.json", manifest.as_bytes());
+    let digest = format!("sha256:{}", sha256_hex(b""));
+    let sig = sign(
+        &payload(&digest, REFERENCE),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let sig_path = env.write("empty.sig", &sig);
+    let run = relsig(&[
+        "standalone-verify".as_ref(),
+        path.as_os_str(),
+        REFERENCE.as_ref(),
+        fpr(&cert).as_ref(),
+        sig_path.as_os_str(),
+        "--public-key-file".as_ref(),
+        key.as_os_str(),
+        "--output".as_ref(),
+        "json".as_ref(),
+    ]);
+    run.assert("ok", 0);
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -639,4 +688,53 @@ fn inspect_shows_claims_times_key_names_and_what_a_truncated_file_holds() {
     );
     assert!(json["incomplete"].as_str().is_some(), "{run:?}");
     assert!(run.stderr.contains("truncated"), "{run:?}");
+}
+
+#[test]
+fn a_schema1_jwk_whose_key_id_does_not_match_its_key_leaves_no_digest() {
+    // libtrust parses each JWS signature's JWK while parsing the JWS, and
+    // refuses a `kid` that is not the key's ID: skopeo then has no digest
+    // for the manifest, however its signature reads.
+    let env = Env::new();
+    let cert = ed25519();
+    let key = env.key_file("key.gpg", &[&cert]);
+    let real = std::fs::read(
+        crate::common::fixtures().join("containers-image/manifest/v2s1.manifest.json"),
+    )
+    .unwrap();
+    let digest = relsig::image::manifest::digest(&real).unwrap().to_string();
+    let sig = sign(
+        &payload(&digest, REFERENCE),
+        vec![primary_pair(&cert)],
+        &Msg::default(),
+    );
+    let kid = "OZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT";
+    let text = String::from_utf8(real).unwrap();
+    assert!(text.contains(kid));
+    let wrong = text.replace(
+        kid,
+        "ZZ45:U3IG:TDOI:PMBD:NGP2:LDIW:II2U:PSBI:MMCZ:YZUP:TUUO:XPZT",
+    );
+    for (manifest, reason, code) in [(text, "ok", 0), (wrong, "invalid-manifest", 1)] {
+        let path = env.write("v2s1.json", manifest.as_bytes());
+        let sig_path = env.write("v2s1.sig", &sig);
+        let run = relsig(&[
+            "standalone-verify".as_ref(),
+            path.as_os_str(),
+            REFERENCE.as_ref(),
+            fpr(&cert).as_ref(),
+            sig_path.as_os_str(),
+            "--public-key-file".as_ref(),
+            key.as_os_str(),
+            "--output".as_ref(),
+            "json".as_ref(),
+        ]);
+        run.assert(reason, code);
+        if code == 1 {
+            assert!(
+                message(&run).contains("does not match its key (OZ45:"),
+                "{run:?}"
+            );
+        }
+    }
 }

@@ -67,11 +67,6 @@ pub const DIFFERENCES: &[Difference] = &[
         reason: "the pure-Rust crypto backend cannot verify brainpool or secp256k1 signatures; relsig says so (could not check) instead of guessing",
     },
     Difference {
-        name: "schema1-empty-signatures",
-        readme: "every such manifest the digest of the empty payload",
-        reason: "skopeo 1.9.3 computes sha256 of an empty payload for any schema-1 manifest whose signatures array is empty: one signature would match all of them",
-    },
-    Difference {
         name: "bounded-inputs",
         readme: "compression nested more than 2 levels",
         reason: "GnuPG follows compression nested deeper; relsig refuses past two layers from the packet headers, so nested compression cannot multiply the work one signature costs",
@@ -98,7 +93,6 @@ pub const DELIBERATE: &[(&str, &str)] = &[
     ("algorithm/secp256k1", "unsupported-curves"),
     ("algorithm/secp256k1-armored", "unsupported-curves"),
     ("compression/nested-3", "bounded-inputs"),
-    ("manifest/v2s1-empty-signatures", "schema1-empty-signatures"),
 ];
 
 /// Cases that differ because of a behaviour class branch `h-core8` is
