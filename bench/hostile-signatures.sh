@@ -19,7 +19,8 @@
 # 16 MiB.
 #
 # Environment: RELSIG (a relsig binary instead of building
-# target/release/relsig; the loopback server is still built), LIMIT
+# target/release/relsig), SERVER (a hostile_server binary instead of
+# building target/release/examples/hostile_server), LIMIT
 # (seconds per run, default 600: a regression shows as exit 124),
 # HIDDEN_GIB, BZIP2_MIB.
 # Needs: /usr/bin/time (Debian package `time`), python3.
@@ -36,15 +37,15 @@ if [[ ! -x /usr/bin/time ]]; then
     echo "hostile-signatures: SKIPPED: /usr/bin/time is missing (apt-get install time)"
     exit 0
 fi
-echo "hostile-signatures: building relsig and the loopback server (release)..." >&2
-if [[ -n "${RELSIG:-}" ]]; then
-    cargo build --release --quiet --example hostile_server
-    relsig=$RELSIG
-else
-    cargo build --release --quiet --bin relsig --example hostile_server
-    relsig=$here/target/release/relsig
+build=()
+[[ -n "${RELSIG:-}" ]] || build+=(--bin relsig)
+[[ -n "${SERVER:-}" ]] || build+=(--example hostile_server)
+if ((${#build[@]} > 0)); then
+    echo "hostile-signatures: building ${build[*]} (release)..." >&2
+    cargo build --release --quiet "${build[@]}"
 fi
-server_bin=$here/target/release/examples/hostile_server
+relsig=${RELSIG:-$here/target/release/relsig}
+server_bin=${SERVER:-$here/target/release/examples/hostile_server}
 
 noo=$here/fixtures/openshift/noo-bundle-image
 noo_identity=registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1
