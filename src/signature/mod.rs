@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod openpgp;
 pub mod payload;
 mod report;
+pub mod sigstore;
 
 pub use report::{Reason, Report, SignatureOutcome};
 
