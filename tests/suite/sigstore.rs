@@ -1003,3 +1003,21 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn standalone_verify_names_a_sigstore_signature() {
+    let dir = ci("dir-img-cosign-valid");
+    let run = relsig(&[
+        "standalone-verify",
+        s(&dir.join("manifest.json")),
+        SAMPLE,
+        "any",
+        s(&dir.join("signature-1")),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("looks like a sigstore (cosign) signature"),
+        "{run:?}"
+    );
+}
