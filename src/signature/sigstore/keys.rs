@@ -217,3 +217,118 @@ fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<usize> {
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
+
+    /// The SubjectPublicKeyInfo DER of a raw key.
+    fn spki(oid: ObjectIdentifier, curve: Option<ObjectIdentifier>, raw: &[u8]) -> Vec<u8> {
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned {
+                oid,
+                parameters: curve.map(|c| x509_cert::der::Any::encode_from(&c).unwrap()),
+            },
+            subject_public_key: BitString::from_bytes(raw).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn ecdsa_p256_p384_and_ed25519_signatures_made_with_ring_verify() {
+        let rng = SystemRandom::new();
+        let message = b"{\"critical\":{}}";
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+                .unwrap();
+        let key = PublicKey::from_spki_der(&spki(
+            ID_EC_PUBLIC_KEY,
+            Some(SECP256R1),
+            pair.public_key().as_ref(),
+        ))
+        .unwrap();
+        assert_eq!(key.algorithm(), Algorithm::EcdsaP256);
+        let signature = pair.sign(&rng, message).unwrap();
+        assert!(key.verifies(message, signature.as_ref()));
+        assert!(!key.verifies(b"other", signature.as_ref()));
+
+        // P-384 over SHA-256 (what cosign and Rekor do); ring signs P-384
+        // only with SHA-384, so RustCrypto's p384 signs the prehash.
+        use p384::ecdsa::signature::hazmat::PrehashSigner as _;
+        let signing = p384::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+        let point = signing.verifying_key().to_encoded_point(false);
+        let key =
+            PublicKey::from_spki_der(&spki(ID_EC_PUBLIC_KEY, Some(SECP384R1), point.as_bytes()))
+                .unwrap();
+        assert_eq!(key.algorithm(), Algorithm::EcdsaP384);
+        let digest = Sha256::digest(message);
+        let signature: p384::ecdsa::Signature = signing.sign_prehash(&digest).unwrap();
+        assert!(key.verifies(message, signature.to_der().as_bytes()));
+        assert!(!key.verifies(b"other", signature.to_der().as_bytes()));
+
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let key =
+            PublicKey::from_spki_der(&spki(ID_ED25519, None, pair.public_key().as_ref())).unwrap();
+        assert_eq!(key.algorithm(), Algorithm::Ed25519);
+        assert!(key.verifies(message, pair.sign(message).as_ref()));
+        assert!(!key.verifies(b"other", pair.sign(message).as_ref()));
+    }
+
+    #[test]
+    fn pem_keys_of_the_fixtures_and_what_is_refused() {
+        let fixture = |name: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fixtures/sigstore/containers-image")
+                    .join(name),
+            )
+            .unwrap()
+        };
+        let rsa = PublicKey::from_pem(&fixture("some-rsa-key.pub")).unwrap();
+        assert_eq!(rsa.algorithm(), Algorithm::Rsa);
+        let p256 = PublicKey::from_pem(&fixture("rekor.pub")).unwrap();
+        assert_eq!(p256.algorithm(), Algorithm::EcdsaP256);
+        // Release key 3, as a PKCS#1 "RSA PUBLIC KEY" block too.
+        let key3 = PublicKey::from_pem(super::super::REDHAT_RELEASE_KEY_3).unwrap();
+        assert_eq!(key3.algorithm(), Algorithm::Rsa);
+        let spki = SubjectPublicKeyInfoRef::from_der(key3.spki_der()).unwrap();
+        let pkcs1 = spki.subject_public_key.raw_bytes();
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs1);
+        let pem = format!("-----BEGIN RSA PUBLIC KEY-----\n{b64}\n-----END RSA PUBLIC KEY-----\n");
+        assert_eq!(PublicKey::from_pem(pem.as_bytes()).unwrap(), key3);
+
+        assert_eq!(PublicKey::from_pem(b"nothing"), Err(KeyError::NotPem));
+        assert!(matches!(
+            PublicKey::from_pem(&fixture("fulcio_v1.crt.pem")),
+            Err(KeyError::Label(_))
+        ));
+        // A compressed P-256 point, and an RSA-1024 key.
+        let mut compressed = vec![2u8];
+        compressed.extend([7u8; 32]);
+        assert!(matches!(
+            PublicKey::from_spki_der(&spki(ID_EC_PUBLIC_KEY, Some(SECP256R1), &compressed)),
+            Err(KeyError::Malformed(_))
+        ));
+        assert!(matches!(
+            check_rsa(&small_rsa()),
+            Err(KeyError::Unsupported(_))
+        ));
+    }
+
+    /// `SEQUENCE { INTEGER (1024 bits), INTEGER 65537 }`.
+    fn small_rsa() -> Vec<u8> {
+        let mut n = vec![0x02, 0x81, 0x81, 0x00, 0xc0];
+        n.extend([0x11; 127]);
+        let e = [0x02, 0x03, 0x01, 0x00, 0x01];
+        let mut out = vec![0x30, 0x81, (n.len() + e.len()) as u8];
+        out.extend(n);
+        out.extend(e);
+        out
+    }
+}
