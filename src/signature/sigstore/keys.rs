@@ -297,8 +297,8 @@ mod tests {
         // Release key 3, as a PKCS#1 "RSA PUBLIC KEY" block too.
         let key3 = PublicKey::from_pem(super::super::REDHAT_RELEASE_KEY_3).unwrap();
         assert_eq!(key3.algorithm(), Algorithm::Rsa);
-        let spki = SubjectPublicKeyInfoRef::from_der(key3.spki_der()).unwrap();
-        let pkcs1 = spki.subject_public_key.raw_bytes();
+        let info = SubjectPublicKeyInfoRef::from_der(key3.spki_der()).unwrap();
+        let pkcs1 = info.subject_public_key.raw_bytes();
         let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs1);
         let pem = format!("-----BEGIN RSA PUBLIC KEY-----\n{b64}\n-----END RSA PUBLIC KEY-----\n");
         assert_eq!(PublicKey::from_pem(pem.as_bytes()).unwrap(), key3);
