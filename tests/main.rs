@@ -32,6 +32,7 @@ mod suite {
     mod policy_registry;
     mod proptest_no_panic;
     mod redhat;
+    mod sigstore;
     mod verify_registry;
     mod verify_release;
 }

@@ -120,12 +120,38 @@ fn lint_requirement(
     };
     let sb = match &req.rule {
         Rule::SignedBy(sb) => sb,
-        Rule::SigstoreSigned => {
-            return warn(
-                out,
-                req.path.clone(),
-                "sigstoreSigned is not supported by relsig: `policy check` cannot decide images under it".into(),
-            );
+        Rule::SigstoreSigned(ss) => {
+            for p in ss.paths() {
+                if !p.starts_with('/') {
+                    warn(
+                        out,
+                        req.path.clone(),
+                        format!(
+                            "{p:?} is relative: it is read from the working directory of whatever pulls (CRI-O, podman); use an absolute path"
+                        ),
+                    );
+                }
+            }
+            if let Err(e) = super::sigstore::load(ss, opts.root) {
+                let at = format!("{}.{}", req.path, e.member());
+                let hint = if opts.root.is_none()
+                    && matches!(e, super::sigstore::TrustError::Read { .. })
+                {
+                    " (--root DIR reads it under a copy of the node's files)"
+                } else {
+                    ""
+                };
+                // The path names the member; the message need not repeat it.
+                let chain = crate::io::error_chain(&e);
+                let prefix = format!("{}: ", e.member());
+                let message = chain.strip_prefix(&prefix).unwrap_or(&chain);
+                out.push(Diagnostic::error(
+                    file,
+                    Some(at),
+                    format!("{message}{hint}"),
+                ));
+            }
+            return;
         }
         Rule::SignedBaseLayer => {
             return warn(

@@ -27,6 +27,8 @@ pub enum Reason {
     KeyInvalid,
     InsecureAlgorithm,
     UnsupportedAlgorithm,
+    RekorSetInvalid,
+    CertificateInvalid,
     FingerprintNotAccepted,
     InvalidPayload,
     InvalidManifest,
@@ -57,6 +59,8 @@ impl Reason {
             Reason::KeyInvalid => "key-invalid",
             Reason::InsecureAlgorithm => "insecure-algorithm",
             Reason::UnsupportedAlgorithm => "unsupported-algorithm",
+            Reason::RekorSetInvalid => "rekor-set-invalid",
+            Reason::CertificateInvalid => "certificate-invalid",
             Reason::FingerprintNotAccepted => "fingerprint-not-accepted",
             Reason::InvalidPayload => "invalid-payload",
             Reason::InvalidManifest => "invalid-manifest",
@@ -99,6 +103,8 @@ impl Reason {
 /// whether or not the checks passed. Field names are the JSON schema.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The signature's mechanism: "gpg" or "sigstore".
+    pub mechanism: &'static str,
     pub status: Status,
     pub verified: bool,
     pub reason: Reason,
@@ -119,6 +125,13 @@ pub struct Report {
     /// anyway (text output prints each as `relsig: warning: …`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Sigstore with a certificate: the identity it was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_identity: Option<String>,
+    /// Sigstore with Rekor: when the signature was logged (seconds since
+    /// the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rekor_integrated_time: Option<i64>,
 }
 
 impl Report {
@@ -126,6 +139,7 @@ impl Report {
     /// (or [`Reason::Ok`] while checks go on).
     pub fn new(reason: Reason, message: impl Into<String>) -> Report {
         Report {
+            mechanism: super::Kind::OpenPgp.name(),
             status: reason.status(),
             verified: reason == Reason::Ok,
             reason,
@@ -140,6 +154,8 @@ impl Report {
             creator: None,
             timestamp: None,
             warnings: Vec::new(),
+            certificate_identity: None,
+            rekor_integrated_time: None,
         }
     }
 
@@ -150,6 +166,12 @@ impl Report {
         r.status = Status::CouldNotCheck;
         r.verified = false;
         r
+    }
+
+    pub(crate) fn set_signer(&mut self, signer: super::Signer) {
+        self.set_key(signer.key_fingerprint, signer.signing_key_fingerprint);
+        self.certificate_identity = signer.certificate_identity;
+        self.rekor_integrated_time = signer.rekor_integrated_time;
     }
 
     pub(crate) fn set_key(&mut self, key_fingerprint: String, signing_key_fingerprint: String) {

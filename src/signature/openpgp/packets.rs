@@ -153,6 +153,11 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
             BoundedReadError::Io(e) => SignatureError::NotOpenPgp(format!("bad ASCII armor: {e}")),
         })?),
         None => {
+            // A sigstore signature handed to the OpenPGP mechanism (e.g. to
+            // standalone-verify): say what it is.
+            if crate::signature::sigstore::format::is_sigstore(sig) {
+                return Err(SignatureError::LooksLike("a sigstore (cosign) signature"));
+            }
             if let Some(kind) = text_document(sig) {
                 return Err(SignatureError::LooksLike(kind));
             }
