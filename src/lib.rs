@@ -38,11 +38,17 @@
 //!   would make), [`policy::lint`], [`policy::node_keys`] (the key files a
 //!   policy names, and RHCOS's), [`policy::render`] (MachineConfig,
 //!   Butane) and [`policy::init`] (Red Hat's starting files).
+//! - [`release`]: OpenShift releases component by component (`relsig
+//!   release`): the release image's last layer ([`release::layer`]), its
+//!   `image-references` and `release-metadata` ([`release::metadata`]),
+//!   mirror mappings ([`release::mirrors`]) and the mirror audit
+//!   ([`release::audit`]).
 
 pub mod config;
 pub mod image;
 pub mod io;
 pub mod policy;
+pub mod release;
 pub mod signature;
 pub mod sources;
 pub mod status;

@@ -485,6 +485,25 @@ impl HttpClient {
         }
     }
 
+    /// HEAD `url`: the status and headers of the answer (there is no
+    /// body). Retried like [`get`](Self::get). For "is it there?"
+    /// questions about large objects (registry blobs).
+    pub fn head(&self, url: &str, headers: &HeaderMap) -> Result<Response, HttpError> {
+        let parsed = parse_url(url)?;
+        self.with_retries(|| {
+            let started = Instant::now();
+            let result = self.send_once(
+                reqwest::Method::HEAD,
+                &parsed,
+                url,
+                headers,
+                &mut Body::Skip,
+            );
+            log_request(url, &result, started.elapsed());
+            result
+        })
+    }
+
     /// The status `url` answers with, reading none of the body (which is
     /// dropped with its connection); not retried. For "is there more?"
     /// questions whose answer must not cost a download.
@@ -537,9 +556,21 @@ impl HttpClient {
         }
     }
 
-    /// One attempt, its body used as `body` says.
+    /// One GET attempt, its body used as `body` says.
     fn get_once(
         &self,
+        parsed: &reqwest::Url,
+        url: &str,
+        headers: &HeaderMap,
+        body: &mut Body<'_>,
+    ) -> Result<Response, HttpError> {
+        self.send_once(reqwest::Method::GET, parsed, url, headers, body)
+    }
+
+    /// One attempt with `method`, its body used as `body` says.
+    fn send_once(
+        &self,
+        method: reqwest::Method,
         parsed: &reqwest::Url,
         url: &str,
         headers: &HeaderMap,
@@ -548,7 +579,7 @@ impl HttpClient {
         let (time, time_limit) = self.attempt_limit(url)?;
         let response = self
             .client_for(parsed)?
-            .get(parsed.clone())
+            .request(method, parsed.clone())
             .headers(headers.clone())
             .timeout(time)
             .send()

@@ -5,6 +5,7 @@
 //! Nothing fetched here is trusted: callers hash the raw bytes themselves
 //! and ignore the registry's `Docker-Content-Digest` claim.
 
+use crate::image::digest::Digest;
 use crate::image::manifest::media_types;
 use crate::image::reference::Reference;
 use crate::sources::http::{HttpClient, HttpError, status_error};
@@ -39,7 +40,12 @@ pub enum RegistryError {
         "{reference}: a reference without a tag or digest cannot be fetched: add :TAG or @sha256:…"
     )]
     NoTagOrDigest { reference: String },
+    #[error("{repository}: blob {digest} not found (HTTP 404)")]
+    BlobNotFound { repository: String, digest: String },
 }
+
+/// One request to a URL with these headers (a GET or a HEAD).
+type Send<'a> = dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
 
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]
@@ -281,48 +287,16 @@ impl RegistryClient {
                 reference: reference.to_string(),
             });
         };
-        let host = api_host(reference.domain());
         let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
             HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
         );
-
-        let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
-        let response = match known_plain {
-            Some(plain) => {
-                self.get_authorized(reference, &url_for(host, plain, &path), &headers)?
-            }
-            None if self.http.verifies_tls(host) => {
-                self.get_authorized(reference, &url_for(host, false, &path), &headers)?
-            }
-            None => {
-                // Like skopeo with --tls-verify=false: https first, then
-                // plain http if the registry does not speak TLS.
-                match self.get_authorized(reference, &url_for(host, false, &path), &headers) {
-                    Ok(r) => {
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), false);
-                        r
-                    }
-                    Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
-                        let r =
-                            self.get_authorized(reference, &url_for(host, true, &path), &headers)?;
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), true);
-                        r
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        };
+        let max = crate::io::MAX_MANIFEST_SIZE;
+        let response = self.send(reference, &path, &headers, &|url, h| {
+            self.http.get(url, h, max)
+        })?;
         let url = response.url.clone();
         match response.status {
             200..=299 => Ok(Manifest {
@@ -337,15 +311,123 @@ impl RegistryClient {
         }
     }
 
-    /// GET with the cached authorization, doing the challenge flow once on
-    /// a 401.
+    /// Whether the repository of `reference` has the blob `digest`: a
+    /// HEAD request, so that nothing is downloaded.
+    pub fn has_blob(&self, reference: &Reference, digest: &Digest) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let response = self.send(reference, &path, &HeaderMap::new(), &|url, h| {
+            self.http.head(url, h)
+        })?;
+        match response.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            s => Err(status_error(&response.url, s, &response.headers, &[]).into()),
+        }
+    }
+
+    /// GET the blob `digest` of `reference`'s repository and hand its
+    /// body, at most `max` bytes, to `read` as it arrives. The caller
+    /// checks the digest of what it read. A HEAD request goes first, so
+    /// that authentication and a missing blob are dealt with before the
+    /// body is streamed.
+    pub fn get_blob_streamed<T>(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        max: u64,
+        read: impl FnOnce(&mut dyn std::io::Read) -> T,
+    ) -> Result<T, RegistryError> {
+        if !self.has_blob(reference, digest)? {
+            return Err(RegistryError::BlobNotFound {
+                repository: reference.repository(),
+                digest: digest.to_string(),
+            });
+        }
+        let host = api_host(reference.domain());
+        let plain = self
+            .shared
+            .plain_http
+            .lock()
+            .unwrap()
+            .get(host)
+            .copied()
+            .unwrap_or(false);
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let url = url_for(host, plain, &path);
+        let mut headers = HeaderMap::new();
+        let token = self
+            .shared
+            .tokens
+            .lock()
+            .unwrap()
+            .get(&reference.repository())
+            .cloned();
+        if let Some(auth) = token.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            headers.insert(AUTHORIZATION, auth);
+        }
+        Ok(self.http.get_ok_streamed(&url, &headers, max, read)?)
+    }
+
+    /// Sends a request for `path` of `reference`'s registry with `send`,
+    /// over https, or plain http where that is allowed and the registry
+    /// speaks it, authorized as the registry asks.
+    fn send(
+        &self,
+        reference: &Reference,
+        path: &str,
+        headers: &HeaderMap,
+        send: &Send<'_>,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        let host = api_host(reference.domain());
+        let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
+        Ok(match known_plain {
+            Some(plain) => {
+                self.get_authorized(reference, &url_for(host, plain, path), headers, send)?
+            }
+            None if self.http.verifies_tls(host) => {
+                self.get_authorized(reference, &url_for(host, false, path), headers, send)?
+            }
+            None => {
+                // Like skopeo with --tls-verify=false: https first, then
+                // plain http if the registry does not speak TLS.
+                match self.get_authorized(reference, &url_for(host, false, path), headers, send) {
+                    Ok(r) => {
+                        self.shared
+                            .plain_http
+                            .lock()
+                            .unwrap()
+                            .insert(host.to_string(), false);
+                        r
+                    }
+                    Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
+                        let r = self.get_authorized(
+                            reference,
+                            &url_for(host, true, path),
+                            headers,
+                            send,
+                        )?;
+                        self.shared
+                            .plain_http
+                            .lock()
+                            .unwrap()
+                            .insert(host.to_string(), true);
+                        r
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    /// A request with the cached authorization, doing the challenge flow
+    /// once on a 401.
     fn get_authorized(
         &self,
         reference: &Reference,
         url: &str,
         headers: &HeaderMap,
+        send: &Send<'_>,
     ) -> Result<crate::sources::http::Response, RegistryError> {
-        let max = crate::io::MAX_MANIFEST_SIZE;
         let key = reference.repository();
         let cached = self.shared.tokens.lock().unwrap().get(&key).cloned();
         let with_auth = |auth: Option<&str>| -> Result<HeaderMap, RegistryError> {
@@ -361,7 +443,7 @@ impl RegistryClient {
             }
             Ok(h)
         };
-        let response = self.http.get(url, &with_auth(cached.as_deref())?, max)?;
+        let response = send(url, &with_auth(cached.as_deref())?)?;
         if response.status != 401 {
             return Ok(response);
         }
@@ -395,7 +477,7 @@ impl RegistryClient {
                 self.fetch_token(url, reference, &realm, service.as_deref(), creds)?
             }
         };
-        let response = self.http.get(url, &with_auth(Some(&auth))?, max)?;
+        let response = send(url, &with_auth(Some(&auth))?)?;
         if response.status == 401 {
             let detail = match creds {
                 Some(c) => format!(
