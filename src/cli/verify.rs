@@ -405,16 +405,7 @@ fn prepare(
     args: &ImageArgs,
     keep_signatures: bool,
 ) -> anyhow::Result<(Checker, Requests, Option<usize>)> {
-    let identity = match (&args.identity, &args.identity_repository) {
-        (Some(r), _) => Some(IdentityOverride::Exact(
-            Reference::parse(r).context("--identity")?,
-        )),
-        (None, Some(r)) => {
-            let r = Reference::parse(r).context("--identity-repository")?;
-            Some(IdentityOverride::Repository(r.without_tag_or_digest()))
-        }
-        (None, None) => None,
-    };
+    let identity = identity_override(args)?;
     let mut listed = Vec::new();
     if let Some(d) = &args.digest {
         relsig::image::digest::Digest::parse(d).context("--digest")?;
@@ -445,7 +436,33 @@ fn prepare(
     if requests.peek().is_none() {
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
+    let (checker, _, _) = checker(args, reads_registries, keep_signatures)?;
+    Ok((checker, Box::new(requests), total))
+}
 
+/// `--identity` or `--identity-repository`, parsed.
+pub fn identity_override(args: &ImageArgs) -> anyhow::Result<Option<IdentityOverride>> {
+    Ok(match (&args.identity, &args.identity_repository) {
+        (Some(r), _) => Some(IdentityOverride::Exact(
+            Reference::parse(r).context("--identity")?,
+        )),
+        (None, Some(r)) => {
+            let r = Reference::parse(r).context("--identity-repository")?;
+            Some(IdentityOverride::Repository(r.without_tag_or_digest()))
+        }
+        (None, None) => None,
+    })
+}
+
+/// The checker the options describe (keys, signature sources, the
+/// containers configuration, connection), with its HTTP client and
+/// credentials for other reads of the same run. registries.conf is read
+/// only when `reads_registries`.
+pub fn checker(
+    args: &ImageArgs,
+    reads_registries: bool,
+    keep_signatures: bool,
+) -> anyhow::Result<(Checker, HttpClient, Credentials)> {
     let keyring = if args.keyrings.is_empty() {
         Keyring::redhat()
     } else {
@@ -490,9 +507,9 @@ fn prepare(
         run_timeout: args.run_timeout.map(Duration::from_secs_f64),
     };
     Ok((
-        Checker::new(settings, http, credentials),
-        Box::new(requests),
-        total,
+        Checker::new(settings, http.clone(), credentials.clone()),
+        http,
+        credentials,
     ))
 }
 
@@ -592,7 +609,7 @@ fn end_run(
 
 /// The text lines of one image: a verdict line, and with `verbose` every
 /// signature's outcome.
-fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
+pub(super) fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
     let _ = match (o.status, &o.accepted) {
