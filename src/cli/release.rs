@@ -190,7 +190,9 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
     let mut inputs: Vec<&String> = args.images.iter().collect();
     inputs.extend(&args.digest);
     let [input] = inputs[..] else {
-        bail!("give one RELEASE: a version, a digest pull spec, or --digest DIGEST with --identity (see --help)");
+        bail!(
+            "give one RELEASE: a version, a digest pull spec, or --digest DIGEST with --identity (see --help)"
+        );
     };
     let identity = identity_override(args)?;
     let mut mirrors = MirrorMap::default();
@@ -242,12 +244,19 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
                 if locations.is_empty() {
                     locations.push(match &request.target {
                         // A mirror pull spec with --identity: read it there.
-                        Target::Reference(r) => r.without_tag_or_digest().with_digest(&digest.to_string())?,
+                        Target::Reference(r) => {
+                            r.without_tag_or_digest().with_digest(&digest.to_string())?
+                        }
                         _ => at,
                     });
                 }
             }
-            Some(read_release(&registry, &locations, digest, platform(args.arch)))
+            Some(read_release(
+                &registry,
+                &locations,
+                digest,
+                platform(args.arch),
+            ))
         }
         _ => None,
     };
@@ -432,7 +441,9 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
         release
             .platform_digest
             .as_ref()
-            .map_or(String::new(), |d: &Digest| format!("(platform manifest {d}) ")),
+            .map_or(String::new(), |d: &Digest| format!(
+                "(platform manifest {d}) "
+            )),
         release.location,
         components.len()
     ));
@@ -477,4 +488,3 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
     extra.insert("deep".into(), args.deep.into());
     batch.finish(extra)
 }
-

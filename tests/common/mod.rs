@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod mirror;
+pub mod release;
 
 use std::ffi::OsStr;
 use std::net::TcpListener;
@@ -129,7 +130,8 @@ fn wait_bounded(cmd: &mut Command, limit: Duration) -> Output {
     run_bounded(cmd, limit).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A `docker-registry` process on 127.0.0.1, killed on drop.
+/// A `docker-registry` process on 127.0.0.1, killed on drop; it allows
+/// deleting manifests and blobs (tests remove what a mirror lacks).
 pub struct Registry {
     pub addr: String,
     child: Child,
@@ -154,7 +156,7 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
         // Under `http:`, so before any top-level section.
