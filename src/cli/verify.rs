@@ -7,6 +7,7 @@ use relsig::config::registries_conf::RegistriesConf;
 use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::signature::sigstore::format::is_sigstore;
 use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
@@ -124,7 +125,9 @@ pub struct SourceArgs {
     /// repeatable. Without any signature source, `verify` and `fetch`
     /// read each image's from OpenShift's release mirrors (releases), the
     /// lookaside registries.d names, or Red Hat's documented stores
-    /// (registry.redhat.io, registry.access.redhat.com).
+    /// (registry.redhat.io, registry.access.redhat.com); `verify` and
+    /// `fetch` also read a registry image's sigstore attachments (the tag
+    /// sha256-<hex>.sig), with or without signature sources.
     #[arg(long = "signature-store", value_name = "URL")]
     pub signature_stores: Vec<String>,
 
@@ -134,8 +137,10 @@ pub struct SourceArgs {
     #[arg(long = "lookaside", value_name = "URL")]
     pub lookasides: Vec<String>,
 
-    /// A local directory in either layout, or the flat signature-1..N of a
-    /// `dir:` image; repeatable.
+    /// A local directory in either layout, the flat signature-1..N of a
+    /// `dir:` image, or an OCI layout of a cosign `.sig` artifact (as
+    /// oc-mirror stores one: DIR itself, or DIR/sha256-<hex>.sig);
+    /// repeatable.
     #[arg(long = "signature-dir", value_name = "DIR")]
     pub signature_dirs: Vec<PathBuf>,
 
@@ -295,11 +300,13 @@ pub struct FetchArgs {
 
     /// Write verified signatures here in the release mirror layout
     /// (DIR/sha256=<hex>/signature-N), e.g. for a web server in a
-    /// disconnected network.
+    /// disconnected network. Verified sigstore signatures (a registry's
+    /// attachments) are written there too, in containers/image's on-disk
+    /// sigstore format, after the OpenPGP ones.
     #[arg(long, value_name = "DIR")]
     pub to_dir: Option<PathBuf>,
 
-    /// Write verified signatures as one ConfigMap (namespace
+    /// Write verified OpenPGP signatures as one ConfigMap (namespace
     /// openshift-config-managed, label
     /// release.openshift.io/verification-signatures), ready for `oc apply`;
     /// `-` writes it to stdout (`| oc apply -f -`) and the report to stderr.
@@ -740,7 +747,13 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
                 }
             }
             (Some(digest), None) => {
-                for s in &o.verified_signatures {
+                // The cluster-version operator reads OpenPGP signatures
+                // from these ConfigMaps; sigstore ones go to --to-dir only.
+                for s in o
+                    .verified_signatures
+                    .iter()
+                    .filter(|s| !is_sigstore(&s.bytes))
+                {
                     configmap.add(digest, s.bytes.clone());
                 }
             }

@@ -45,6 +45,7 @@ use crate::signature::check::{Checks, Image, check_signature};
 use crate::signature::identity::ExpectedIdentity;
 use crate::signature::openpgp::{Accepted, Keyring, OpenPgp};
 use crate::signature::{Reason, SignatureOutcome};
+use crate::sources::attachments;
 use crate::sources::graph::{self, Arch, Graph};
 use crate::sources::http::HttpClient;
 use crate::sources::http::{Deadline, TimeLimit};
@@ -290,8 +291,22 @@ impl Checker {
             Some(manifest) => Image::Manifest(manifest),
             None => Image::Digest(&resolved.digest),
         };
+        // A registry image's sigstore attachments are read after the
+        // other sources, whatever registries.d says (`policy check` follows
+        // registries.d): they live with the manifest, in the repository it
+        // was fetched from.
+        let attachments = resolved.fetched_from.as_ref().map(|from| {
+            let shown = match attachments::attachment_reference(from, &resolved.digest) {
+                Ok(tag) => format!("sigstore attachments ({tag})"),
+                Err(_) => "sigstore attachments".to_string(),
+            };
+            (SignatureSource::Attachments(registry.clone()), from, shown)
+        });
+        // No detached source applies: the image may still have
+        // attachments; if it has none, that is the error to report.
+        let mut no_source = None;
         let configured;
-        let sources: Vec<(&SignatureSource, &Reference, String)> =
+        let mut sources: Vec<(&SignatureSource, &Reference, String)> =
             if self.settings.sources.is_empty() {
                 configured = match signature_sources::for_image(
                     &self.settings.registries_d,
@@ -299,6 +314,10 @@ impl Checker {
                     &resolved.name,
                 ) {
                     Ok(c) => c,
+                    Err(e @ NoSignatureSource::None { .. }) if attachments.is_some() => {
+                        no_source = Some(e);
+                        Vec::new()
+                    }
                     Err(e) => {
                         let reason = match e {
                             NoSignatureSource::None { .. } => ImageReason::NoSignatureSource,
@@ -318,7 +337,21 @@ impl Checker {
                     .map(|s| (s, &resolved.location, s.to_string()))
                     .collect()
             };
+        if let Some((source, from, shown)) = &attachments {
+            sources.push((source, *from, shown.clone()));
+        }
         for (source, reference, shown) in sources {
+            // Once a signature verified, the remaining sources are not
+            // needed; `fetch` still reads the attachments, to keep their
+            // verified sigstore signatures too.
+            if out.accepted.is_some() {
+                if !self.settings.keep_signatures {
+                    break;
+                }
+                if !matches!(source, SignatureSource::Attachments(_)) {
+                    continue;
+                }
+            }
             if let Some(d) = http.deadline().filter(Deadline::has_passed) {
                 out.errors.push(SourceFailure {
                     source: shown,
@@ -374,8 +407,14 @@ impl Checker {
                     })
                 }
             }
-            if out.accepted.is_some() {
-                break;
+        }
+        if let Some(e) = no_source {
+            if out.accepted.is_none() && out.rejected.is_empty() && out.errors.is_empty() {
+                return out.finish(
+                    Status::CouldNotCheck,
+                    ImageReason::NoSignatureSource,
+                    e.to_string(),
+                );
             }
         }
         let (status, reason, message) = judge(&out);
