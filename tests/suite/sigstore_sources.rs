@@ -1,0 +1,445 @@
+//! Where sigstore (cosign) signatures come from, end to end: the noo
+//! image pushed into the real distribution registry on 127.0.0.1 with
+//! `.sig` attachments made at test time (P-256 and RSA keys made with
+//! openssl, and oc-mirror's cosign key pair), pushed with plain Registry
+//! API requests; and oc-mirror's two real `.sig` OCI layouts.
+//!
+//! The tests that need the sigstore mechanism's options
+//! (`--sigstore-key`, `--rekor-key`, `sigstoreSigned` in `policy check`)
+//! are marked in their names: `verify_…`, `policy_…`, `fetch_…`,
+//! `oc_mirror_layouts_…`.
+
+use crate::common::cosign::{CosignKey, Layer, attachment_tag, oc_mirror, push_attachment};
+use crate::common::*;
+use relsig::image::digest::Digest;
+use relsig::image::reference::Reference;
+use relsig::signature::sigstore::format::SigstoreSignature;
+use relsig::sources::attachments::{self, AttachmentError};
+use relsig::sources::http::{HttpClient, HttpOptions};
+use relsig::sources::registry::{Credentials, RegistryClient};
+use relsig::sources::stores::Signature;
+use std::path::Path;
+
+const REPO: &str = "app/signed";
+
+/// The registry with the noo image in [`REPO`].
+struct Setup {
+    registry: Registry,
+    /// `ADDR/app/signed@sha256:…`: a digest reference, so that the
+    /// default identity rule accepts cosign's tagless identity.
+    image: String,
+    /// What cosign signs: the repository, without a tag.
+    identity: String,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn start() -> Setup {
+        let registry = Registry::start(None);
+        registry.push(&noo_dir(), &format!("{REPO}:1"), None);
+        Setup {
+            image: registry.image(&format!("{REPO}@{NOO_DIGEST}")),
+            identity: registry.image(REPO),
+            registry,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn attach(&self, layers: &[Layer]) {
+        push_attachment(&self.registry, REPO, NOO_DIGEST, layers);
+    }
+
+    /// `relsig verify IMAGE --sigstore-key KEY --output json` and `extra`.
+    fn verify(&self, key: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "verify",
+            &self.image,
+            "--tls-verify=false",
+            "--timeout",
+            "20",
+            "--sigstore-key",
+            s(key),
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        relsig(&args)
+    }
+
+    /// A registries.d directory named `name` holding `yaml`.
+    fn registries_d(&self, name: &str, yaml: &str) -> std::path::PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("local.yaml"), yaml).unwrap();
+        dir
+    }
+}
+
+/// Asserts the one image of a JSON report ended with `reason` and the run
+/// with `code`.
+#[track_caller]
+fn assert_image(run: &Run, reason: &str, code: i32) {
+    assert_eq!(run.image()["reason"], reason, "{run:?}");
+    assert_eq!(run.image()["verified"], reason == "ok", "{run:?}");
+    assert_eq!(run.code, code, "{run:?}");
+}
+
+/// The library's registry client, as `verify` makes it with
+/// `--tls-verify=false`.
+fn client() -> RegistryClient {
+    let http = HttpClient::new(HttpOptions {
+        tls_verify: false,
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    RegistryClient::new(http, Credentials::default())
+}
+
+fn read_attachments(image: &str) -> Result<Vec<Signature>, AttachmentError> {
+    let digest: Digest = NOO_DIGEST.parse().unwrap();
+    let mut found = Vec::new();
+    attachments::registry_signatures(
+        &client(),
+        &Reference::parse(image).unwrap(),
+        &digest,
+        &mut |s| found.push(s),
+    )
+    .map(|()| found)
+}
+
+#[test]
+fn attachments_in_the_registry_become_one_signature_per_layer() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let signed = Layer::signed(&key, &setup.identity, NOO_DIGEST);
+    // Another kind of attachment is handed over as well (containers/image
+    // leaves it to the mechanism to refuse).
+    let other = Layer {
+        media_type: "text/plain".into(),
+        payload: b"not a signature".to_vec(),
+        annotations: Default::default(),
+    };
+    setup.attach(&[signed.clone(), other.clone()]);
+
+    let found = read_attachments(&setup.image).unwrap();
+    assert_eq!(found.len(), 2);
+    for (sig, layer) in found.iter().zip([&signed, &other]) {
+        let parsed = SigstoreSignature::parse(&sig.bytes).unwrap();
+        assert_eq!(parsed.mime_type, layer.media_type);
+        assert_eq!(parsed.payload, layer.payload);
+        assert_eq!(parsed.annotations, layer.annotations);
+    }
+    let tag = attachment_tag(NOO_DIGEST);
+    assert_eq!(
+        found[1].source,
+        format!("{}/{REPO}:{tag}#2", setup.registry.addr)
+    );
+}
+
+#[test]
+fn no_sig_tag_means_no_sigstore_signatures() {
+    let setup = Setup::start();
+    assert!(read_attachments(&setup.image).unwrap().is_empty());
+    // With no signature source configured either, the image still cannot
+    // be checked (rather than "unsigned"): the attachments were the only
+    // place looked at, and they had nothing.
+    let run = relsig(&[
+        "verify",
+        &setup.image,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--output",
+        "json",
+    ]);
+    assert_image(&run, "no-signature-source", 2);
+}
+
+#[test]
+fn a_sig_manifest_with_129_layers_is_refused_before_any_blob_is_fetched() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let layer = Layer::signed(&key, &setup.identity, NOO_DIGEST);
+    // One blob, referenced 129 times.
+    setup.attach(&vec![layer; relsig::io::MAX_SIGSTORE_SIGNATURES + 1]);
+
+    let e = read_attachments(&setup.image).unwrap_err();
+    assert!(
+        matches!(e, AttachmentError::TooMany { count: 129, .. }),
+        "{e}"
+    );
+    // Through the binary: one line naming the tag, could not check, and
+    // the debug log shows the manifest was the only thing fetched.
+    let run = relsig(&[
+        "--debug",
+        "verify",
+        &setup.image,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let tag = attachment_tag(NOO_DIGEST);
+    assert!(
+        run.stdout.contains(&format!(
+            "{}/{REPO}:{tag}: 129 sigstore signatures, more than the 128 read for one image; none was read",
+            setup.registry.addr
+        )),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains(&format!("/manifests/{tag}")), "{run:?}");
+    assert!(!run.stderr.contains("/blobs/"), "{run:?}");
+}
+
+#[test]
+fn a_layer_whose_blob_does_not_match_is_refused() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let good = Layer::signed(&key, &setup.identity, NOO_DIGEST);
+    setup.attach(&[good.clone()]);
+    // Replace the tag with a manifest declaring a wrong size for the
+    // same blob.
+    let blob = setup.registry.put_blob(REPO, &good.payload);
+    let config = setup.registry.put_blob(REPO, b"{}");
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": crate::common::cosign::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": config},
+        "layers": [{"mediaType": crate::common::cosign::SIMPLE_SIGNING, "size": good.payload.len() - 1, "digest": blob, "annotations": good.annotations}],
+    });
+    setup.registry.put_manifest(
+        REPO,
+        &attachment_tag(NOO_DIGEST),
+        crate::common::cosign::OCI_MANIFEST,
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
+    let e = read_attachments(&setup.image).unwrap_err().to_string();
+    assert!(e.contains("layer 1: the blob has"), "{e}");
+}
+
+#[test]
+fn the_oc_mirror_key_decrypts_with_the_empty_passphrase() {
+    // CosignKey::oc_mirror asserts its public half is the fixture's
+    // cosign.pub; the signature it makes verifies with that key.
+    let key = CosignKey::oc_mirror();
+    let payload = crate::common::cosign::payload("quay.io/a/b", NOO_DIGEST);
+    let dir = tempfile::tempdir().unwrap();
+    let (data, sig) = (dir.path().join("payload"), dir.path().join("sig"));
+    std::fs::write(&data, &payload).unwrap();
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key.sign(&payload))
+        .unwrap();
+    std::fs::write(&sig, raw).unwrap();
+    let out = run_bounded(
+        std::process::Command::new("/usr/bin/openssl").args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            s(&oc_mirror().join("cosign.pub")),
+            "-signature",
+            s(&sig),
+            s(&data),
+        ]),
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+// ---- With the sigstore mechanism (`--sigstore-key`, `sigstoreSigned`).
+
+#[test]
+fn verify_valid_attachments_by_p256_rsa_and_oc_mirror_keys() {
+    let setup = Setup::start();
+    for key in [
+        CosignKey::p256(),
+        CosignKey::rsa(2048),
+        CosignKey::oc_mirror(),
+    ] {
+        setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
+        assert_image(&setup.verify(&key.public, &[]), "ok", 0);
+    }
+}
+
+#[test]
+fn verify_wrong_key_wrong_identity_and_tampered_payload_are_rejected() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let other = CosignKey::p256();
+
+    setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
+    let run = setup.verify(&other.public, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.image()["verified"], false, "{run:?}");
+
+    setup.attach(&[Layer::signed(
+        &key,
+        &setup.registry.image("other/repo"),
+        NOO_DIGEST,
+    )]);
+    assert_image(&setup.verify(&key.public, &[]), "identity-mismatch", 1);
+
+    let mut tampered = Layer::signed(&key, &setup.identity, NOO_DIGEST);
+    tampered.payload = String::from_utf8(tampered.payload)
+        .unwrap()
+        .replace("\"optional\":null", "\"optional\":{}")
+        .into_bytes();
+    setup.attach(&[tampered]);
+    let run = setup.verify(&key.public, &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.image()["verified"], false, "{run:?}");
+}
+
+#[test]
+fn verify_without_a_sig_tag_finds_no_signatures() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let empty = tempfile::tempdir().unwrap();
+    assert_image(
+        &setup.verify(&key.public, &["--signature-dir", s(empty.path())]),
+        "no-signatures",
+        1,
+    );
+}
+
+#[test]
+fn policy_check_reads_attachments_only_where_registries_d_enables_them() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
+    let policy = setup.dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"{{"default":[{{"type":"reject"}}],"transports":{{"docker":{{"{}":[{{"type":"sigstoreSigned","keyPath":"{}"}}]}}}}}}"#,
+            setup.registry.addr,
+            s(&key.public)
+        ),
+    )
+    .unwrap();
+    let on = setup.registries_d(
+        "on.d",
+        &format!(
+            "docker:\n  \"{}\":\n    use-sigstore-attachments: true\n",
+            setup.registry.addr
+        ),
+    );
+    let off = setup.registries_d(
+        "off.d",
+        "default-docker:\n  lookaside: file:///nonexistent\n",
+    );
+    let check = |rd: &Path| {
+        relsig(&[
+            "policy",
+            "check",
+            &setup.image,
+            "--policy",
+            s(&policy),
+            "--registries-d",
+            s(rd),
+            "--tls-verify=false",
+            "--timeout",
+            "20",
+            "--output",
+            "json",
+        ])
+    };
+    let run = check(&on);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["verdict"], "accepted", "{run:?}");
+    assert_eq!(
+        run.json()["requirements"][0]["reason"],
+        "signature-accepted",
+        "{run:?}"
+    );
+    let run = check(&off);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.json()["verdict"], "rejected", "{run:?}");
+    assert_eq!(
+        run.json()["requirements"][0]["reason"],
+        "no-signatures",
+        "{run:?}"
+    );
+}
+
+#[test]
+fn fetch_to_dir_keeps_verified_sigstore_signatures_only() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    let other = CosignKey::p256();
+    let good = Layer::signed(&key, &setup.identity, NOO_DIGEST);
+    setup.attach(&[
+        Layer::signed(&other, &setup.identity, NOO_DIGEST),
+        good.clone(),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let run = relsig(&[
+        "fetch",
+        &setup.image,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--sigstore-key",
+        s(&key.public),
+        "--to-dir",
+        s(out.path()),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let folder = out.path().join(format!(
+        "sha256={}",
+        NOO_DIGEST.strip_prefix("sha256:").unwrap()
+    ));
+    let written =
+        SigstoreSignature::parse(&std::fs::read(folder.join("signature-1")).unwrap()).unwrap();
+    assert_eq!(written.payload, good.payload);
+    assert_eq!(written.annotations, good.annotations);
+    assert!(!folder.join("signature-2").exists());
+}
+
+#[test]
+fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
+    let rekor = fixtures().join("sigstore/containers-image/rekor.pub");
+    let signer = oc_mirror().join("cosign.pub");
+    let another = fixtures().join("sigstore/containers-image/cosign.pub");
+    let layouts = [
+        (
+            "single-arch-empty-image-sig",
+            "sha256:7d27ba1da0f64410102468d138f9ec8f61f2cc23bb58ff4cd63243a4434e3d99",
+            "quay.io/rh_ee_aguidi/empty-image",
+        ),
+        (
+            "multi-platform-container-sha256-02f29c270f30416a266571383098d7b98a49488723087fd917128045bcd1ca75-sig",
+            "sha256:02f29c270f30416a266571383098d7b98a49488723087fd917128045bcd1ca75",
+            "quay.io/rh_ee_aguidi/multi-platform-container",
+        ),
+    ];
+    for (dir, digest, repo) in layouts {
+        let layout = oc_mirror().join(dir);
+        let run = |key: &Path| {
+            relsig(&[
+                "verify",
+                "--digest",
+                digest,
+                "--identity-repository",
+                repo,
+                "--signature-dir",
+                s(&layout),
+                "--sigstore-key",
+                s(key),
+                "--rekor-key",
+                s(&rekor),
+                "--output",
+                "json",
+            ])
+        };
+        assert_image(&run(&signer), "ok", 0);
+        let refused = run(&another);
+        assert_eq!(refused.code, 1, "{dir}: {refused:?}");
+        assert_eq!(refused.image()["verified"], false, "{dir}: {refused:?}");
+    }
+}
