@@ -249,6 +249,59 @@ fn the_oc_mirror_key_decrypts_with_the_empty_passphrase() {
     assert!(out.status.success(), "{out:?}");
 }
 
+#[test]
+fn policy_check_looks_for_attachments_only_where_registries_d_enables_them() {
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
+    // Any signature requirement makes policy check gather signatures.
+    let policy = setup.dir.path().join("policy.json");
+    let gpg = fixtures().join("containers-image/signature/public-key.gpg");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"{{"default":[{{"type":"signedBy","keyType":"GPGKeys","keyPath":"{}"}}]}}"#,
+            s(&gpg)
+        ),
+    )
+    .unwrap();
+    let addr = &setup.registry.addr;
+    let from = |yaml: &str, name: &str| {
+        let rd = setup.registries_d(name, yaml);
+        let run = relsig(&[
+            "policy",
+            "check",
+            &setup.image,
+            "--policy",
+            s(&policy),
+            "--registries-d",
+            s(&rd),
+            "--tls-verify=false",
+            "--timeout",
+            "20",
+            "--output",
+            "json",
+        ]);
+        run.json()["requirements"][0]["signatures_from"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{run:?}"))
+            .to_string()
+    };
+    let tag = format!("{addr}/{REPO}:{}", attachment_tag(NOO_DIGEST));
+    let attachments = format!("sigstore attachments ({tag})");
+    // The most specific scope that sets the flag decides; a scope without
+    // it does not stop the search.
+    let on = format!(
+        "default-docker:\n  use-sigstore-attachments: false\ndocker:\n  \"{addr}\":\n    use-sigstore-attachments: true\n  \"{addr}/{REPO}\":\n    lookaside: file:///nonexistent\n"
+    );
+    assert!(from(&on, "on.d").ends_with(&attachments));
+    let off = format!(
+        "default-docker:\n  use-sigstore-attachments: true\ndocker:\n  \"{addr}/app\":\n    use-sigstore-attachments: false\n"
+    );
+    assert!(!from(&off, "off.d").contains("sigstore attachments"));
+    assert!(!from("docker:\n", "unset.d").contains("sigstore attachments"));
+}
+
 // ---- With the sigstore mechanism (`--sigstore-key`, `sigstoreSigned`).
 
 #[test]
