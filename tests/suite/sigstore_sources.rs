@@ -198,7 +198,7 @@ fn a_layer_whose_blob_does_not_match_is_refused() {
     let setup = Setup::start();
     let key = CosignKey::p256();
     let good = Layer::signed(&key, &setup.identity, NOO_DIGEST);
-    setup.attach(&[good.clone()]);
+    setup.attach(std::slice::from_ref(&good));
     // Replace the tag with a manifest declaring a wrong size for the
     // same blob.
     let blob = setup.registry.put_blob(REPO, &good.payload);
