@@ -410,10 +410,14 @@ impl Checker {
         }
         if let Some(e) = no_source {
             if out.accepted.is_none() && out.rejected.is_empty() && out.errors.is_empty() {
+                let message = format!(
+                    "{e}; nor does the registry have any {}",
+                    out.sources.join(", ")
+                );
                 return out.finish(
                     Status::CouldNotCheck,
                     ImageReason::NoSignatureSource,
-                    e.to_string(),
+                    message,
                 );
             }
         }

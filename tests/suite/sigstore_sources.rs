@@ -153,6 +153,18 @@ fn no_sig_tag_means_no_sigstore_signatures() {
         "json",
     ]);
     assert_image(&run, "no-signature-source", 2);
+    let tag = format!(
+        "{}/{REPO}:{}",
+        setup.registry.addr,
+        attachment_tag(NOO_DIGEST)
+    );
+    let message = run.image()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.ends_with(&format!(
+            "; nor does the registry have any sigstore attachments ({tag})"
+        )),
+        "{message}"
+    );
 }
 
 #[test]
@@ -300,6 +312,75 @@ fn policy_check_looks_for_attachments_only_where_registries_d_enables_them() {
     );
     assert!(!from(&off, "off.d").contains("sigstore attachments"));
     assert!(!from("docker:\n", "unset.d").contains("sigstore attachments"));
+}
+
+#[test]
+fn attachments_are_read_from_the_mirror_that_served_the_manifest() {
+    // The image is named on a registry that is not there; registries.conf
+    // sends its pulls to the real registry, which holds the image and its
+    // attachment. As containers/image does, the `.sig` tag is read where
+    // the manifest came from, and registries.d is asked about that place.
+    let setup = Setup::start();
+    let key = CosignKey::p256();
+    setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
+    let addr = &setup.registry.addr;
+    let conf = setup.dir.path().join("registries.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[[registry]]\nprefix = \"registry.example.invalid/app\"\nlocation = \"registry.example.invalid/app\"\n[[registry.mirror]]\nlocation = \"{addr}/app\"\ninsecure = true\n"
+        ),
+    )
+    .unwrap();
+    let rd = setup.registries_d(
+        "mirror.d",
+        &format!("docker:\n  \"{addr}\":\n    use-sigstore-attachments: true\n"),
+    );
+    let policy = setup.dir.path().join("policy.json");
+    let gpg = fixtures().join("containers-image/signature/public-key.gpg");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"{{"default":[{{"type":"signedBy","keyType":"GPGKeys","keyPath":"{}"}}]}}"#,
+            s(&gpg)
+        ),
+    )
+    .unwrap();
+    let image = format!("registry.example.invalid/{REPO}@{NOO_DIGEST}");
+    let common = [
+        "--registries-conf",
+        s(&conf),
+        "--registries-d",
+        s(&rd),
+        "--timeout",
+        "20",
+        "--output",
+        "json",
+    ];
+    let mut args = vec!["policy", "check", &image, "--policy", s(&policy)];
+    args.extend_from_slice(&common);
+    let run = relsig(&args);
+    let tag = format!("{addr}/{REPO}:{}", attachment_tag(NOO_DIGEST));
+    let from = run.json()["requirements"][0]["signatures_from"].clone();
+    assert!(
+        from.as_str()
+            .is_some_and(|f| f.ends_with(&format!("sigstore attachments ({tag})"))),
+        "{run:?}"
+    );
+    // verify reads the mirror's tag too (the signature is read, whatever
+    // the mechanism then makes of it).
+    let mut args = vec!["verify", &image];
+    args.extend_from_slice(&common);
+    let run = relsig(&args);
+    let sources = run.image()["sources"].clone();
+    assert!(
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str() == Some(&format!("sigstore attachments ({tag})"))),
+        "{run:?}"
+    );
 }
 
 // ---- With the sigstore mechanism (`--sigstore-key`, `sigstoreSigned`).
