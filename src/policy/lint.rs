@@ -120,12 +120,31 @@ fn lint_requirement(
     };
     let sb = match &req.rule {
         Rule::SignedBy(sb) => sb,
-        Rule::SigstoreSigned => {
-            return warn(
-                out,
-                req.path.clone(),
-                "sigstoreSigned is not supported by relsig: `policy check` cannot decide images under it".into(),
-            );
+        Rule::SigstoreSigned(ss) => {
+            for p in sigstore_paths(ss) {
+                if !p.starts_with('/') {
+                    warn(
+                        out,
+                        req.path.clone(),
+                        format!(
+                            "{p:?} is relative: it is read from the working directory of whatever pulls (CRI-O, podman); use an absolute path"
+                        ),
+                    );
+                }
+            }
+            if let Err(e) = super::sigstore::load(ss, opts.root) {
+                let at = format!("{}.{}", req.path, e.member());
+                let hint = if opts.root.is_none()
+                    && matches!(e, super::sigstore::TrustError::Read { .. })
+                {
+                    " (--root DIR reads it under a copy of the node's files)"
+                } else {
+                    ""
+                };
+                let e = crate::io::error_chain(&e);
+                out.push(Diagnostic::error(file, Some(at), format!("{e}{hint}")));
+            }
+            return;
         }
         Rule::SignedBaseLayer => {
             return warn(
@@ -190,6 +209,27 @@ fn lint_requirement(
             }
         }
     }
+}
+
+/// The files a `sigstoreSigned` names.
+fn sigstore_paths(ss: &super::config::SigstoreSigned) -> Vec<&str> {
+    use super::config::{SigstoreTrust, Source};
+    fn source(s: &Source) -> Option<&str> {
+        match s {
+            Source::Path(p) => Some(p.as_str()),
+            Source::Data(_) => None,
+        }
+    }
+    let mut out: Vec<&str> = ss.rekor.iter().flat_map(Keys::paths).collect();
+    match &ss.trust {
+        SigstoreTrust::Keys(k) => out.extend(k.paths()),
+        SigstoreTrust::Fulcio(f) => out.extend(source(&f.ca)),
+        SigstoreTrust::Pki(p) => {
+            out.extend(source(&p.ca_roots));
+            out.extend(p.ca_intermediates.as_ref().and_then(source));
+        }
+    }
+    out
 }
 
 /// Warns when no certificate of `keyring` has a key that may make

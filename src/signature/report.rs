@@ -26,6 +26,8 @@ pub enum Reason {
     KeyNotSigningCapable,
     KeyInvalid,
     InsecureAlgorithm,
+    RekorSetInvalid,
+    CertificateInvalid,
     FingerprintNotAccepted,
     InvalidPayload,
     InvalidManifest,
@@ -55,6 +57,8 @@ impl Reason {
             Reason::KeyNotSigningCapable => "key-not-signing-capable",
             Reason::KeyInvalid => "key-invalid",
             Reason::InsecureAlgorithm => "insecure-algorithm",
+            Reason::RekorSetInvalid => "rekor-set-invalid",
+            Reason::CertificateInvalid => "certificate-invalid",
             Reason::FingerprintNotAccepted => "fingerprint-not-accepted",
             Reason::InvalidPayload => "invalid-payload",
             Reason::InvalidManifest => "invalid-manifest",
@@ -94,6 +98,8 @@ impl Reason {
 /// whether or not the checks passed. Field names are the JSON schema.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The signature's mechanism: "gpg" or "sigstore".
+    pub mechanism: &'static str,
     pub status: Status,
     pub verified: bool,
     pub reason: Reason,
@@ -117,6 +123,7 @@ impl Report {
     /// (or [`Reason::Ok`] while checks go on).
     pub fn new(reason: Reason, message: impl Into<String>) -> Report {
         Report {
+            mechanism: super::Kind::OpenPgp.name(),
             status: reason.status(),
             verified: reason == Reason::Ok,
             reason,

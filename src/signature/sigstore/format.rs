@@ -90,9 +90,7 @@ impl SigstoreSignature {
         if base64::decoded_len_estimate(repr.payload.len()) > MAX_SIGSTORE_PAYLOAD as usize + 3 {
             return Err(FormatError::PayloadTooLarge);
         }
-        let payload = base64::engine::general_purpose::STANDARD
-            .decode(repr.payload.as_bytes())
-            .map_err(FormatError::Base64)?;
+        let payload = super::decode_base64(repr.payload.as_bytes()).map_err(FormatError::Base64)?;
         if payload.len() as u64 > MAX_SIGSTORE_PAYLOAD {
             return Err(FormatError::PayloadTooLarge);
         }
