@@ -26,9 +26,13 @@ const REPO: &str = "app/signed";
 struct Setup {
     registry: Registry,
     /// `ADDR/app/signed@sha256:…`: a digest reference, so that the
-    /// default identity rule accepts cosign's tagless identity.
+    /// default identity rule (`matchRepoDigestOrExact`) accepts a
+    /// signature for any tag of the repository.
     image: String,
-    /// What cosign signs: the repository, without a tag.
+    /// The identity the signatures claim: the reference signed with a
+    /// tag, as `skopeo copy --sign-by-sigstore-private-key` writes it (a
+    /// name-only identity never matches the default
+    /// `matchRepoDigestOrExact`, in containers/image as here).
     identity: String,
     dir: tempfile::TempDir,
 }
@@ -39,7 +43,7 @@ impl Setup {
         registry.push(&noo_dir(), &format!("{REPO}:1"), None);
         Setup {
             image: registry.image(&format!("{REPO}@{NOO_DIGEST}")),
-            identity: registry.image(REPO),
+            identity: registry.image(&format!("{REPO}:1")),
             registry,
             dir: tempfile::tempdir().unwrap(),
         }
@@ -411,7 +415,7 @@ fn verify_wrong_key_wrong_identity_and_tampered_payload_are_rejected() {
 
     setup.attach(&[Layer::signed(
         &key,
-        &setup.registry.image("other/repo"),
+        &setup.registry.image("other/repo:1"),
         NOO_DIGEST,
     )]);
     assert_image(&setup.verify(&key.public, &[]), "identity-mismatch", 1);
