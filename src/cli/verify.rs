@@ -8,6 +8,7 @@ use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
 use relsig::signature::sigstore::format::is_sigstore;
+use relsig::signature::sigstore::{self, PublicKey, Sigstore, Trust};
 use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
@@ -16,7 +17,7 @@ use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
 use relsig::verify::{
-    Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Settings, Target,
+    Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Require, Settings, Target,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -79,10 +80,28 @@ pub struct ImageArgs {
     #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
     pub registries_d: Option<PathBuf>,
 
-    /// Trusted key file (binary, armored, keyring); repeatable. Replaces
-    /// the built-in Red Hat keys (release key 2, beta key 2).
+    /// Trusted GPG key file (binary, armored, keyring); repeatable. Any key
+    /// option replaces all the built-in Red Hat keys (GPG: release key 2,
+    /// beta key 2; sigstore: release key 3).
     #[arg(long = "keyring", value_name = "FILE")]
     pub keyrings: Vec<PathBuf>,
+
+    /// Trusted sigstore (cosign) public key, PEM; repeatable: a signature
+    /// by any one of them is enough. Any key option replaces all the
+    /// built-in Red Hat keys.
+    #[arg(long = "sigstore-key", value_name = "FILE")]
+    pub sigstore_keys: Vec<PathBuf>,
+
+    /// Rekor public key (PEM, ECDSA); repeatable. With it, a sigstore
+    /// signature counts only when its Rekor bundle (SET) verifies with one
+    /// of these keys and names the signature and its key.
+    #[arg(long = "rekor-key", value_name = "FILE")]
+    pub rekor_keys: Vec<PathBuf>,
+
+    /// Which mechanisms must have a verified signature: either (one GPG or
+    /// sigstore signature), gpg, sigstore, or both.
+    #[arg(long, value_enum, default_value_t = RequireArg::Either)]
+    pub require: RequireArg,
 
     /// Only these keys count: comma-separated 40-hex fingerprints, or `any`
     /// key of the keyring.
@@ -333,6 +352,25 @@ pub struct FetchArgs {
     pub verbose: bool,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequireArg {
+    Either,
+    Gpg,
+    Sigstore,
+    Both,
+}
+
+impl From<RequireArg> for Require {
+    fn from(r: RequireArg) -> Require {
+        match r {
+            RequireArg::Either => Require::Either,
+            RequireArg::Gpg => Require::Gpg,
+            RequireArg::Sigstore => Require::Sigstore,
+            RequireArg::Both => Require::Both,
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum ConfigMapFormat {
     Json,
@@ -453,10 +491,25 @@ fn prepare(
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
 
-    let keyring = if args.keyrings.is_empty() {
+    let builtin = args.keyrings.is_empty() && args.sigstore_keys.is_empty();
+    if builtin && !args.rekor_keys.is_empty() {
+        bail!(
+            "--rekor-key needs the sigstore keys it vouches for: add --sigstore-key FILE (Red Hat's built-in release key 3 is not logged in a Rekor this option could name)"
+        );
+    }
+    let keyring = if builtin {
         Keyring::redhat()
+    } else if args.keyrings.is_empty() {
+        Keyring::default()
     } else {
         Keyring::from_files(&args.keyrings)?
+    };
+    let sigstore = if builtin {
+        Some(sigstore::redhat())
+    } else if args.sigstore_keys.is_empty() {
+        None
+    } else {
+        Some(sigstore_trust(&args.sigstore_keys, &args.rekor_keys)?)
     };
     for w in keyring.warnings() {
         errln!("relsig: warning: {w}");
@@ -484,6 +537,8 @@ fn prepare(
     let settings = Settings {
         keyring,
         accepted,
+        sigstore,
+        require: args.require.into(),
         at: args.at.unwrap_or_else(SystemTime::now),
         sources,
         registries_d,
@@ -501,6 +556,38 @@ fn prepare(
         Box::new(requests),
         total,
     ))
+}
+
+/// The sigstore trust of `--sigstore-key` and `--rekor-key`.
+fn sigstore_trust(keys: &[PathBuf], rekor: &[PathBuf]) -> anyhow::Result<Sigstore> {
+    let read = |path: &PathBuf, option: &str| -> anyhow::Result<PublicKey> {
+        let bytes = relsig::io::read_bounded(path, "key file", relsig::io::MAX_KEY_FILE)
+            .with_context(|| option.to_string())?;
+        PublicKey::from_pem(&bytes)
+            .with_context(|| format!("{option} {}: not a PEM public key", path.display()))
+    };
+    let keys = keys
+        .iter()
+        .map(|p| read(p, "--sigstore-key"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut rekor_keys = Vec::new();
+    for p in rekor {
+        let k = read(p, "--rekor-key")?;
+        if !k.algorithm().is_ecdsa() {
+            bail!(
+                "--rekor-key {}: an {} key; a Rekor public key must be ECDSA",
+                p.display(),
+                k.algorithm().as_str()
+            );
+        }
+        rekor_keys.push(k);
+    }
+    Ok(Sigstore {
+        trust: Trust::Keys {
+            keys,
+            rekor: rekor_keys,
+        },
+    })
 }
 
 /// The images of `--from-file`, read line by line as the run goes, and
@@ -627,11 +714,19 @@ fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     if let Some(d) = &o.expected_identity {
         let _ = writeln!(t, "  expected identity {d}");
     }
+    for (mechanism, c) in &o.mechanisms {
+        let _ = writeln!(
+            t,
+            "  {mechanism}: {} signature(s) found, {} verified",
+            c.found, c.verified
+        );
+    }
     for s in o.accepted.iter().chain(&o.also_verified) {
         let _ = writeln!(
             t,
-            "  ok        {}: key {}, identity {}",
+            "  ok        {}: {} key {}, identity {}",
             s.source,
+            s.report.mechanism,
             s.report.key_fingerprint.as_deref().unwrap_or("?"),
             s.report.signed_identity.as_deref().unwrap_or("?")
         );
@@ -639,8 +734,9 @@ fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     for s in &o.rejected {
         let _ = writeln!(
             t,
-            "  rejected  {}: {}: {}",
+            "  rejected  {}: {} {}: {}",
             s.source,
+            s.report.mechanism,
             s.report.reason.as_str(),
             s.report.message
         );

@@ -546,7 +546,9 @@ impl Parser<'_> {
     }
 
     fn sigstore_signed(&mut self, v: &Value, path: &str) -> Option<SigstoreSigned> {
-        const TRUST: [&str; 6] = ["keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki"];
+        const TRUST: [&str; 6] = [
+            "keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki",
+        ];
         const REKOR: [&str; 4] = [
             "rekorPublicKeyPath",
             "rekorPublicKeyPaths",
@@ -644,12 +646,16 @@ impl Parser<'_> {
         if key.ends_with("Paths") {
             self.key_paths(&map[key], &at)
         } else if key.ends_with("Path") {
-            self.non_empty_string(map, path, key).map(|s| Keys::Path(s.into()))
+            self.non_empty_string(map, path, key)
+                .map(|s| Keys::Path(s.into()))
         } else if key.ends_with("Datas") {
             let Value::Array(items) = &map[key] else {
                 self.error(
                     &at,
-                    format!("expected a list of base64 strings, found {}", describe(&map[key])),
+                    format!(
+                        "expected a list of base64 strings, found {}",
+                        describe(&map[key])
+                    ),
                 );
                 return None;
             };
@@ -669,7 +675,10 @@ impl Parser<'_> {
 
     fn base64(&mut self, v: &Value, at: &str) -> Option<Vec<u8>> {
         let Value::String(s) = v else {
-            self.error(at, format!("expected a base64 string, found {}", describe(v)));
+            self.error(
+                at,
+                format!("expected a base64 string, found {}", describe(v)),
+            );
             return None;
         };
         match base64::engine::general_purpose::STANDARD.decode(s) {
@@ -712,11 +721,17 @@ impl Parser<'_> {
                 self.base64(&map[data_key], &member_path(path, data_key))?,
             ))),
             (true, true) => {
-                self.error(path, format!("{path_key} and {data_key} are both present; exactly one is allowed"));
+                self.error(
+                    path,
+                    format!("{path_key} and {data_key} are both present; exactly one is allowed"),
+                );
                 None
             }
             (false, false) if required => {
-                self.error(path, format!("exactly one of {path_key} and {data_key} is needed; none is present"));
+                self.error(
+                    path,
+                    format!("exactly one of {path_key} and {data_key} is needed; none is present"),
+                );
                 None
             }
             (false, false) => Some(None),
@@ -749,17 +764,27 @@ impl Parser<'_> {
             ],
         )?;
         let roots = self.source(map, path, "caRootsPath", "caRootsData", true);
-        let intermediates =
-            self.source(map, path, "caIntermediatesPath", "caIntermediatesData", false);
+        let intermediates = self.source(
+            map,
+            path,
+            "caIntermediatesPath",
+            "caIntermediatesData",
+            false,
+        );
         let optional = |p: &mut Self, key: &str| match map.get(key) {
             None => Some(None),
-            Some(_) => p.non_empty_string(map, path, key).map(|s| Some(s.to_string())),
+            Some(_) => p
+                .non_empty_string(map, path, key)
+                .map(|s| Some(s.to_string())),
         };
         let email = optional(self, "subjectEmail");
         let hostname = optional(self, "subjectHostname");
         let (email, hostname) = (email?, hostname?);
         if email.is_none() && hostname.is_none() {
-            self.error(path, "at least one of subjectEmail and subjectHostname is needed");
+            self.error(
+                path,
+                "at least one of subjectEmail and subjectHostname is needed",
+            );
             return None;
         }
         Some(Pki {

@@ -10,13 +10,13 @@ use super::node_keys::{self, KeyFile};
 use crate::config::member_path;
 use crate::image::manifest::Manifest;
 use crate::image::reference::{Reference, ReferenceError};
-use crate::signature::sigstore::Sigstore;
-use crate::signature::sigstore::format::{SIMPLE_SIGNING_MEDIA_TYPE, SigstoreSignature};
-use crate::signature::{Kind, Mechanism, SignatureOutcome};
 use crate::signature::check::{Checks, Image, check_signature};
 use crate::signature::identity::ExpectedIdentity;
 use crate::signature::openpgp::OpenPgp;
 use crate::signature::openpgp::keyring::{Accepted, Keyring};
+use crate::signature::sigstore::Sigstore;
+use crate::signature::sigstore::format::{SIMPLE_SIGNING_MEDIA_TYPE, SigstoreSignature};
+use crate::signature::{Kind, Mechanism, SignatureOutcome};
 use crate::sources::stores::Signature;
 use crate::status::Status;
 use serde::Serialize;
@@ -440,7 +440,15 @@ fn signed_by(
         keyring: &keyring,
         accepted: &Accepted::Any,
     };
-    judge_signatures(res, &sb.identity, &mechanism, Kind::OpenPgp, image, opts, evidence)
+    judge_signatures(
+        res,
+        &sb.identity,
+        &mechanism,
+        Kind::OpenPgp,
+        image,
+        opts,
+        evidence,
+    )
 }
 
 fn sigstore_signed(
@@ -456,7 +464,9 @@ fn sigstore_signed(
     let (trust, shown) = match super::sigstore::load(ss, opts.root) {
         Ok(t) => t,
         Err(e) => {
-            let hint = if opts.root.is_none() && matches!(e, super::sigstore::TrustError::Read { .. }) {
+            let hint = if opts.root.is_none()
+                && matches!(e, super::sigstore::TrustError::Read { .. })
+            {
                 " (for a node's policy, --root DIR reads key paths under a copy of the node's files)"
             } else {
                 ""
@@ -467,7 +477,15 @@ fn sigstore_signed(
     };
     res.keys = shown;
     let mechanism = Sigstore { trust };
-    judge_signatures(res, &ss.identity, &mechanism, Kind::Sigstore, image, opts, evidence)
+    judge_signatures(
+        res,
+        &ss.identity,
+        &mechanism,
+        Kind::Sigstore,
+        image,
+        opts,
+        evidence,
+    )
 }
 
 /// The identity a signature must name for `image` under `identity`.
@@ -550,7 +568,9 @@ fn judge_signatures(
             skipped.push(format!("{other_kind} {} signatures", other.name()));
         }
         if attachments > 0 {
-            skipped.push(format!("{attachments} sigstore attachments that are not signatures"));
+            skipped.push(format!(
+                "{attachments} sigstore attachments that are not signatures"
+            ));
         }
         let skipped = if skipped.is_empty() {
             String::new()

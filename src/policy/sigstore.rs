@@ -56,7 +56,10 @@ impl TrustError {
 
 /// The trust of `rule`, and the files or values it was read from (for
 /// reports).
-pub fn load(rule: &SigstoreSigned, root: Option<&Path>) -> Result<(Trust, Vec<String>), TrustError> {
+pub fn load(
+    rule: &SigstoreSigned,
+    root: Option<&Path>,
+) -> Result<(Trust, Vec<String>), TrustError> {
     let mut shown = Vec::new();
     let rekor = match &rule.rekor {
         Some(keys) => {
@@ -89,7 +92,13 @@ pub fn load(rule: &SigstoreSigned, root: Option<&Path>) -> Result<(Trust, Vec<St
             rekor,
         },
         SigstoreTrust::Pki(p) => Trust::Pki {
-            roots: certificates(&p.ca_roots, "pki.caRootsPath", "pki.caRootsData", root, &mut shown)?,
+            roots: certificates(
+                &p.ca_roots,
+                "pki.caRootsPath",
+                "pki.caRootsData",
+                root,
+                &mut shown,
+            )?,
             intermediates: match &p.ca_intermediates {
                 Some(s) => certificates(
                     s,
@@ -128,7 +137,9 @@ fn public_keys(
                 sources.push((member, from, bytes));
             }
         }
-        Keys::Data(d) => sources.push((format!("{prefix}Data"), format!("{prefix}Data"), d.clone())),
+        Keys::Data(d) => {
+            sources.push((format!("{prefix}Data"), format!("{prefix}Data"), d.clone()))
+        }
         Keys::Datas(ds) => {
             for (i, d) in ds.iter().enumerate() {
                 let member = format!("{prefix}Datas[{i}]");
@@ -183,7 +194,7 @@ fn read(
     member: String,
 ) -> Result<(String, Vec<u8>), TrustError> {
     let resolved = resolve_key_path(path, root);
-    let bytes = read_bounded(&resolved, what, max)
-        .map_err(|source| TrustError::Read { member, source })?;
+    let bytes =
+        read_bounded(&resolved, what, max).map_err(|source| TrustError::Read { member, source })?;
     Ok((resolved.display().to_string(), bytes))
 }

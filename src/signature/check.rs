@@ -43,16 +43,13 @@ pub fn check_signature(signature: &[u8], image: Image<'_>, checks: &Checks<'_>) 
         Ok(s) => s,
         Err(refused) => {
             if let Some(s) = refused.signer {
-                report.set_key(s.key_fingerprint, s.signing_key_fingerprint);
+                report.set_signer(s);
             }
             return report.finish(refused.reason, refused.message);
         }
     };
     let key = signed.signer.key_fingerprint.clone();
-    report.set_key(
-        signed.signer.key_fingerprint,
-        signed.signer.signing_key_fingerprint,
-    );
+    report.set_signer(signed.signer);
 
     let payload = match Payload::parse_with(&signed.payload, kind.payload_rules()) {
         Ok(p) => p,

@@ -29,6 +29,12 @@ pub struct Signer {
     pub key_fingerprint: String,
     /// The key that made the signature (the primary key or a subkey).
     pub signing_key_fingerprint: String,
+    /// Sigstore with a certificate: the identity it was issued to (email,
+    /// hostname).
+    pub certificate_identity: Option<String>,
+    /// Sigstore with Rekor: when the signature was logged (seconds since
+    /// the epoch).
+    pub rekor_integrated_time: Option<i64>,
 }
 
 /// What a mechanism vouches for once the cryptography checked out and

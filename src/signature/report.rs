@@ -116,6 +116,13 @@ pub struct Report {
     pub expected_identity: Option<String>,
     pub creator: Option<String>,
     pub timestamp: Option<i64>,
+    /// Sigstore with a certificate: the identity it was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_identity: Option<String>,
+    /// Sigstore with Rekor: when the signature was logged (seconds since
+    /// the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rekor_integrated_time: Option<i64>,
 }
 
 impl Report {
@@ -137,6 +144,8 @@ impl Report {
             expected_identity: None,
             creator: None,
             timestamp: None,
+            certificate_identity: None,
+            rekor_integrated_time: None,
         }
     }
 
@@ -147,6 +156,12 @@ impl Report {
         r.status = Status::CouldNotCheck;
         r.verified = false;
         r
+    }
+
+    pub(crate) fn set_signer(&mut self, signer: super::Signer) {
+        self.set_key(signer.key_fingerprint, signer.signing_key_fingerprint);
+        self.certificate_identity = signer.certificate_identity;
+        self.rekor_integrated_time = signer.rekor_integrated_time;
     }
 
     pub(crate) fn set_key(&mut self, key_fingerprint: String, signing_key_fingerprint: String) {
