@@ -4,10 +4,10 @@
 //! openssl, and oc-mirror's cosign key pair), pushed with plain Registry
 //! API requests; and oc-mirror's two real `.sig` OCI layouts.
 //!
-//! The tests that need the sigstore mechanism's options
-//! (`--sigstore-key`, `--rekor-key`, `sigstoreSigned` in `policy check`)
-//! are marked in their names: `verify_…`, `policy_…`, `fetch_…`,
-//! `oc_mirror_layouts_…`.
+//! The first tests read attachments and assert what was fetched (through
+//! the library, and in `--debug`'s request log); the others check
+//! verdicts with the sigstore mechanism (`--sigstore-key`, `--rekor-key`,
+//! `sigstoreSigned` in `policy check`).
 
 use crate::common::cosign::{CosignKey, Layer, attachment_tag, oc_mirror, push_attachment};
 use crate::common::*;
@@ -409,9 +409,7 @@ fn verify_wrong_key_wrong_identity_and_tampered_payload_are_rejected() {
     let other = CosignKey::p256();
 
     setup.attach(&[Layer::signed(&key, &setup.identity, NOO_DIGEST)]);
-    let run = setup.verify(&other.public, &[]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(run.image()["verified"], false, "{run:?}");
+    assert_image(&setup.verify(&other.public, &[]), "unknown-key", 1);
 
     setup.attach(&[Layer::signed(
         &key,
@@ -426,9 +424,9 @@ fn verify_wrong_key_wrong_identity_and_tampered_payload_are_rejected() {
         .replace("\"optional\":null", "\"optional\":{}")
         .into_bytes();
     setup.attach(&[tampered]);
-    let run = setup.verify(&key.public, &[]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(run.image()["verified"], false, "{run:?}");
+    // Without a Rekor entry naming the key, a signature that verifies
+    // with no trusted key is, for all anyone can tell, by an unknown one.
+    assert_image(&setup.verify(&key.public, &[]), "unknown-key", 1);
 }
 
 #[test]
@@ -539,11 +537,68 @@ fn fetch_to_dir_keeps_verified_sigstore_signatures_only() {
     assert!(!folder.join("signature-2").exists());
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The public key the public Rekor log recorded for the (only) signature
+/// of the oc-mirror layout `dir`: the `publicKey` of the hashedrekord body
+/// in its `dev.sigstore.cosign/bundle`, written to a PEM file in `into`.
+/// The SET, which `--rekor-key` checks, vouches for that body.
+fn rekor_logged_key(dir: &Path, into: &Path) -> std::path::PathBuf {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let json = |path: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let blob = |digest: &serde_json::Value| {
+        let hex = digest.as_str().unwrap().strip_prefix("sha256:").unwrap();
+        dir.join("blobs/sha256").join(hex)
+    };
+    let index = json(&dir.join("index.json"));
+    let manifest = json(&blob(&index["manifests"][0]["digest"]));
+    let bundle = manifest["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"]
+        .as_str()
+        .unwrap();
+    let bundle: serde_json::Value = serde_json::from_str(bundle).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(
+        &b64.decode(bundle["Payload"]["body"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let pem = b64
+        .decode(
+            body["spec"]["signature"]["publicKey"]["content"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let path = into.join(format!(
+        "{}.pub",
+        dir.file_name().unwrap().to_str().unwrap()
+    ));
+    std::fs::write(&path, pem).unwrap();
+    path
+}
+
 #[test]
 fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
+    // The two real layouts were not signed with oc-mirror's test key pair
+    // (cosign.pub): each was signed with its own key, which the public
+    // Rekor log recorded. That logged key verifies its layout, together
+    // with the public Rekor key; oc-mirror's key, containers/image's
+    // cosign.pub and the other layout's key do not.
     let rekor = fixtures().join("sigstore/containers-image/rekor.pub");
-    let signer = oc_mirror().join("cosign.pub");
-    let another = fixtures().join("sigstore/containers-image/cosign.pub");
+    let keys = tempfile::tempdir().unwrap();
     let layouts = [
         (
             "single-arch-empty-image-sig",
@@ -556,9 +611,13 @@ fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
             "quay.io/rh_ee_aguidi/multi-platform-container",
         ),
     ];
-    for (dir, digest, repo) in layouts {
+    let signers: Vec<_> = layouts
+        .iter()
+        .map(|(dir, _, _)| rekor_logged_key(&oc_mirror().join(dir), keys.path()))
+        .collect();
+    for (i, (dir, digest, repo)) in layouts.into_iter().enumerate() {
         let layout = oc_mirror().join(dir);
-        let run = |key: &Path| {
+        let run = |key: &Path, dir: &Path| {
             relsig(&[
                 "verify",
                 "--digest",
@@ -566,7 +625,7 @@ fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
                 "--identity-repository",
                 repo,
                 "--signature-dir",
-                s(&layout),
+                s(dir),
                 "--sigstore-key",
                 s(key),
                 "--rekor-key",
@@ -575,9 +634,24 @@ fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
                 "json",
             ])
         };
-        assert_image(&run(&signer), "ok", 0);
-        let refused = run(&another);
-        assert_eq!(refused.code, 1, "{dir}: {refused:?}");
-        assert_eq!(refused.image()["verified"], false, "{dir}: {refused:?}");
+        assert_image(&run(&signers[i], &layout), "ok", 0);
+        // A directory holding the layout as sha256-<hex>.sig/ works too.
+        let parent = tempfile::tempdir().unwrap();
+        copy_dir(&layout, &parent.path().join(attachment_tag(digest)));
+        assert_image(&run(&signers[i], parent.path()), "ok", 0);
+        let others = [
+            oc_mirror().join("cosign.pub"),
+            fixtures().join("sigstore/containers-image/cosign.pub"),
+            signers[1 - i].clone(),
+        ];
+        for other in others {
+            let refused = run(&other, &layout);
+            assert_eq!(refused.code, 1, "{dir} with {other:?}: {refused:?}");
+            assert_eq!(
+                refused.image()["verified"],
+                false,
+                "{dir} with {other:?}: {refused:?}"
+            );
+        }
     }
 }
