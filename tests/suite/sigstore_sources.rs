@@ -537,6 +537,87 @@ fn fetch_to_dir_keeps_verified_sigstore_signatures_only() {
     assert!(!folder.join("signature-2").exists());
 }
 
+#[test]
+fn fetch_to_dir_keeps_sigstore_signatures_after_the_openpgp_one() {
+    // The noo image's real OpenPGP signatures (release key 2) from a
+    // directory, and a sigstore attachment for the same identity: once
+    // the OpenPGP one verified, `fetch` still reads the attachments and
+    // writes the verified sigstore signature after it.
+    let setup = Setup::start();
+    let key = CosignKey::rsa(2048);
+    let good = Layer::signed(&key, NOO_IDENTITY, NOO_DIGEST);
+    setup.attach(std::slice::from_ref(&good));
+    let keyring = fixtures().join("redhat-keys/redhat-release-key-2_FD431D51_sha256-selfsig.gpg");
+    let out = tempfile::tempdir().unwrap();
+    let run = relsig(&[
+        "fetch",
+        &setup.image,
+        "--identity",
+        NOO_IDENTITY,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--signature-dir",
+        s(&noo_dir()),
+        "--keyring",
+        s(&keyring),
+        "--sigstore-key",
+        s(&key.public),
+        "--to-dir",
+        s(out.path()),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let folder = out.path().join(format!(
+        "sha256={}",
+        NOO_DIGEST.strip_prefix("sha256:").unwrap()
+    ));
+    // Of the four OpenPGP signatures only the one for this identity
+    // verifies (signature-3 of the image).
+    assert_eq!(
+        std::fs::read(folder.join("signature-1")).unwrap(),
+        noo_signature(3)
+    );
+    let second =
+        SigstoreSignature::parse(&std::fs::read(folder.join("signature-2")).unwrap()).unwrap();
+    assert_eq!(second.payload, good.payload);
+    assert!(!folder.join("signature-3").exists());
+
+    // A ConfigMap is for the cluster-version operator, which reads
+    // OpenPGP signatures only: the sigstore one is left out.
+    let configmap = out.path().join("signatures.json");
+    let run = relsig(&[
+        "fetch",
+        &setup.image,
+        "--identity",
+        NOO_IDENTITY,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--signature-dir",
+        s(&noo_dir()),
+        "--keyring",
+        s(&keyring),
+        "--sigstore-key",
+        s(&key.public),
+        "--to-configmap",
+        s(&configmap),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&configmap).unwrap()).unwrap();
+    let entries = doc["binaryData"].as_object().unwrap();
+    let hex = NOO_DIGEST.strip_prefix("sha256:").unwrap();
+    assert_eq!(
+        entries.keys().collect::<Vec<_>>(),
+        [&format!("sha256-{hex}-1")],
+        "{doc}"
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
