@@ -255,10 +255,20 @@ impl RegistriesD {
     /// sets `use-sigstore-attachments` says; unset everywhere is `false`.
     /// With the setting that decided, for reports.
     pub fn sigstore_attachments_for(&self, image: &Reference) -> (bool, Option<String>) {
-        let scoped = image.policy_scopes().into_iter().find_map(|name| {
-            let entry = self.docker.get(&name)?;
+        self.first_attachments_setting(&image.policy_scopes())
+    }
+
+    /// Whether every image under a policy.json docker `scope` gets its
+    /// sigstore attachments read, by a setting at that scope or above it.
+    pub fn sigstore_attachments_for_scope(&self, scope: &str) -> bool {
+        self.first_attachments_setting(&scope_chain(scope)).0
+    }
+
+    fn first_attachments_setting(&self, chain: &[String]) -> (bool, Option<String>) {
+        let scoped = chain.iter().find_map(|name| {
+            let entry = self.docker.get(name)?;
             let on = entry.namespace.use_sigstore_attachments?;
-            Some((on, member_path("docker", &name), &entry.file))
+            Some((on, member_path("docker", name), &entry.file))
         });
         let chosen = scoped.or_else(|| {
             let entry = self.default_docker.as_ref()?;
@@ -736,6 +746,10 @@ mod tests {
                 .sigstore_attachments_for(&Reference::parse("quay.io/a/b:1").unwrap()),
             (false, None)
         );
+        assert!(!config.sigstore_attachments_for_scope("quay.io/a/b"));
+        assert!(!config.sigstore_attachments_for_scope("quay.io/a"));
+        assert!(config.sigstore_attachments_for_scope("quay.io"));
+        assert!(config.sigstore_attachments_for_scope("*.example.com"));
     }
 
     #[test]

@@ -736,3 +736,71 @@ fn oc_mirror_layouts_verify_with_their_signer_and_the_rekor_key() {
         }
     }
 }
+
+#[test]
+fn lint_warns_where_sigstore_signed_scopes_get_no_attachments() {
+    // MicroShift's policy requires sigstore signatures for two scopes; its
+    // kickstart also installs registries.d files enabling attachments
+    // there (copied here from its heredocs). With those, no warning; with
+    // only Red Hat's containers-common lookaside files, both scopes are
+    // named.
+    let redhat = fixtures().join("sigstore/redhat");
+    let root = tempfile::tempdir().unwrap();
+    let keys = root.path().join("etc/containers");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::copy(
+        redhat.join("SIGSTORE-redhat-release3.pem"),
+        keys.join("RedHat_ReleaseKey3.pub"),
+    )
+    .unwrap();
+    let dirs = tempfile::tempdir().unwrap();
+    let microshift = dirs.path().join("microshift.d");
+    std::fs::create_dir_all(&microshift).unwrap();
+    std::fs::write(
+        microshift.join("registry.redhat.io.yaml"),
+        "docker:\n    registry.redhat.io:\n        use-sigstore-attachments: true\n        sigstore: https://registry.redhat.io/containers/sigstore\n",
+    )
+    .unwrap();
+    std::fs::write(
+        microshift.join("registry.quay.io.yaml"),
+        "docker:\n    quay.io/openshift-release-dev:\n        use-sigstore-attachments: true\n",
+    )
+    .unwrap();
+    let lookasides_only = dirs.path().join("containers-common.d");
+    std::fs::create_dir_all(&lookasides_only).unwrap();
+    for host in ["registry.access.redhat.com", "registry.redhat.io"] {
+        std::fs::copy(
+            redhat.join(format!("registries.d-{host}.yaml")),
+            lookasides_only.join(format!("{host}.yaml")),
+        )
+        .unwrap();
+    }
+    let policy = redhat.join("microshift-sigstore-policy.json");
+    let lint = |rd: &Path| {
+        relsig(&[
+            "policy",
+            "lint",
+            "--policy",
+            s(&policy),
+            "--registries-d",
+            s(rd),
+            "--root",
+            s(root.path()),
+        ])
+    };
+    const WARNING: &str = "sigstoreSigned, but registries.d does not set use-sigstore-attachments: true for this scope";
+    let run = lint(&microshift);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains(WARNING), "{run:?}");
+    let run = lint(&lookasides_only);
+    assert_eq!(run.code, 0, "warnings only: {run:?}");
+    for scope in ["quay.io/openshift-release-dev", "registry.redhat.io"] {
+        let want = format!("transports.docker[\"{scope}\"]: {WARNING}");
+        assert!(run.stdout.contains(&want), "{want}\n{run:?}");
+    }
+    assert!(
+        run.stdout
+            .contains("(add `docker: {registry.redhat.io: {use-sigstore-attachments: true}}`)"),
+        "{run:?}"
+    );
+}
