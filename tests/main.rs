@@ -30,6 +30,7 @@ mod suite {
     mod policy_registry;
     mod proptest_no_panic;
     mod redhat;
+    mod sigstore;
     mod sigstore_sources;
     mod verify_registry;
     mod verify_release;

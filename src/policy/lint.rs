@@ -141,8 +141,15 @@ fn lint_requirement(
                 } else {
                     ""
                 };
-                let e = crate::io::error_chain(&e);
-                out.push(Diagnostic::error(file, Some(at), format!("{e}{hint}")));
+                // The path names the member; the message need not repeat it.
+                let chain = crate::io::error_chain(&e);
+                let prefix = format!("{}: ", e.member());
+                let message = chain.strip_prefix(&prefix).unwrap_or(&chain);
+                out.push(Diagnostic::error(
+                    file,
+                    Some(at),
+                    format!("{message}{hint}"),
+                ));
             }
             return;
         }

@@ -61,30 +61,17 @@ pub fn load(
     root: Option<&Path>,
 ) -> Result<(Trust, Vec<String>), TrustError> {
     let mut shown = Vec::new();
-    let rekor = match &rule.rekor {
-        Some(keys) => {
-            let loaded = public_keys(keys, "rekorPublicKey", root, &mut shown)?;
-            for (key, (member, from)) in &loaded {
-                if !key.algorithm().is_ecdsa() {
-                    return Err(TrustError::RekorNotEcdsa {
-                        member: member.clone(),
-                        shown: from.clone(),
-                        algorithm: key.algorithm().as_str(),
-                    });
-                }
-            }
-            loaded.into_iter().map(|(k, _)| k).collect()
-        }
-        None => Vec::new(),
+    // The root of trust first, then the Rekor keys, as the policy names them.
+    let keys = match &rule.trust {
+        SigstoreTrust::Keys(keys) => public_keys(keys, "key", root, &mut shown)?
+            .into_iter()
+            .map(|l| l.key)
+            .collect(),
+        _ => Vec::new(),
     };
+    let rekor = rekor_keys(rule, root, &mut shown)?;
     let trust = match &rule.trust {
-        SigstoreTrust::Keys(keys) => Trust::Keys {
-            keys: public_keys(keys, "key", root, &mut shown)?
-                .into_iter()
-                .map(|(k, _)| k)
-                .collect(),
-            rekor,
-        },
+        SigstoreTrust::Keys(_) => Trust::Keys { keys, rekor },
         SigstoreTrust::Fulcio(f) => Trust::Fulcio {
             roots: certificates(&f.ca, "fulcio.caPath", "fulcio.caData", root, &mut shown)?,
             oidc_issuer: f.oidc_issuer.clone(),
@@ -116,6 +103,35 @@ pub fn load(
     Ok((trust, shown))
 }
 
+/// The Rekor keys of `rule` (none when it names none); each must be ECDSA.
+fn rekor_keys(
+    rule: &SigstoreSigned,
+    root: Option<&Path>,
+    shown: &mut Vec<String>,
+) -> Result<Vec<PublicKey>, TrustError> {
+    Ok(match &rule.rekor {
+        Some(keys) => {
+            let loaded = public_keys(keys, "rekorPublicKey", root, shown)?;
+            if let Some(l) = loaded.iter().find(|l| !l.key.algorithm().is_ecdsa()) {
+                return Err(TrustError::RekorNotEcdsa {
+                    member: l.member.clone(),
+                    shown: l.from.clone(),
+                    algorithm: l.key.algorithm().as_str(),
+                });
+            }
+            loaded.into_iter().map(|l| l.key).collect()
+        }
+        None => Vec::new(),
+    })
+}
+
+/// A key with the JSON member that names it and where it was read.
+struct LoadedKey {
+    key: PublicKey,
+    member: String,
+    from: String,
+}
+
 /// The keys of `keys`, each with its member and where it was read;
 /// `prefix` is `key` or `rekorPublicKey`.
 fn public_keys(
@@ -123,7 +139,7 @@ fn public_keys(
     prefix: &str,
     root: Option<&Path>,
     shown: &mut Vec<String>,
-) -> Result<Vec<(PublicKey, (String, String))>, TrustError> {
+) -> Result<Vec<LoadedKey>, TrustError> {
     let mut sources: Vec<(String, String, Vec<u8>)> = Vec::new();
     match keys {
         Keys::Path(p) => {
@@ -155,7 +171,7 @@ fn public_keys(
             source,
         })?;
         shown.push(format!("{from} ({})", key.algorithm().as_str()));
-        out.push((key, (member, from)));
+        out.push(LoadedKey { key, member, from });
     }
     Ok(out)
 }

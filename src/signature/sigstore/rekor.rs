@@ -230,3 +230,60 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/sigstore/containers-image")
+            .join(name);
+        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    }
+
+    /// containers/image's `rekor-set` fixture: valid, logged at
+    /// 1670870899, for `rekor-payload`, `rekor-sig` and the certificate
+    /// `rekor-cert`.
+    #[test]
+    fn containers_image_rekor_set_fixture() {
+        let rekor = PublicKey::from_pem(&fixture("rekor.pub")).unwrap();
+        let entry = verify_bundle(std::slice::from_ref(&rekor), &fixture("rekor-set")).unwrap();
+        assert_eq!(entry.integrated_time, 1670870899);
+        let cert = pem::first(&fixture("internal-testdata/rekor-cert"))
+            .unwrap()
+            .0
+            .der;
+        let sig = fixture("rekor-sig");
+        let sig = super::super::decode_base64(sig.trim_ascii()).unwrap();
+        let payload = fixture("rekor-payload");
+        entry.matches(&cert, &sig, &payload).unwrap();
+        // Another payload, signature or key: refused.
+        assert_eq!(
+            entry.matches(&cert, &sig, b"{}"),
+            Err(SetError::Mismatch("payload"))
+        );
+        assert_eq!(
+            entry.matches(&cert, &sig[1..], &payload),
+            Err(SetError::Mismatch("signature"))
+        );
+        assert_eq!(
+            entry.matches(rekor.spki_der(), &sig, &payload),
+            Err(SetError::Mismatch("key or certificate"))
+        );
+        // A SET by another key, or altered: not signed by the Rekor key.
+        let other = PublicKey::from_pem(&fixture("cosign.pub")).unwrap();
+        assert_eq!(
+            verify_bundle(&[other], &fixture("rekor-set")).unwrap_err(),
+            SetError::BadSignature
+        );
+        let altered = String::from_utf8(fixture("rekor-set"))
+            .unwrap()
+            .replace("1670870899", "1670870900");
+        assert_eq!(
+            verify_bundle(&[rekor], altered.as_bytes()).unwrap_err(),
+            SetError::BadSignature
+        );
+    }
+}
