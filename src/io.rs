@@ -27,6 +27,12 @@ pub const MAX_PAYLOAD_SIZE: u64 = 4 * 1024 * 1024;
 pub const MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 /// Signatures read for one image from one source.
 pub const MAX_SIGNATURES: usize = 64;
+/// Sigstore signatures read for one image (containers/image reads at most
+/// this many layers of a `.sig` attachment).
+pub const MAX_SIGSTORE_SIGNATURES: usize = 128;
+/// One sigstore signature's payload once base64-decoded (containers/image's
+/// limit for a `.sig` layer).
+pub const MAX_SIGSTORE_PAYLOAD: u64 = 4 * 1024 * 1024;
 /// An OpenPGP key file or keyring.
 pub const MAX_KEY_FILE: u64 = 16 * 1024 * 1024;
 /// A signature ConfigMap in JSON (parsed as it is read, never held

@@ -31,6 +31,8 @@ mod suite {
     mod proptest_no_panic;
     mod redhat;
     mod release;
+    mod sigstore;
+    mod sigstore_sources;
     mod verify_registry;
     mod verify_release;
 }

@@ -231,6 +231,9 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
             (request.clone(), repository)
         }
         Target::Digest(_, o) => (request.clone(), o.expected().1.without_tag_or_digest()),
+        Target::Dir(..) => {
+            bail!("{input}: a dir: image is not a release in a registry: give a version or a pull spec")
+        }
     };
     let reads_registries = true;
     let (checker, http, credentials) = checker(args, reads_registries, false)?;

@@ -7,6 +7,8 @@ use relsig::config::registries_conf::RegistriesConf;
 use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::signature::sigstore::format::is_sigstore;
+use relsig::signature::sigstore::{self, PublicKey, Sigstore, Trust};
 use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
@@ -15,7 +17,7 @@ use relsig::sources::registry::Credentials;
 use relsig::sources::stores::{self, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
 use relsig::verify::{
-    Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Settings, Target,
+    Checker, IdentityOverride, ImageList, ImageOutcome, ImageRequest, Require, Settings, Target,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -78,10 +80,28 @@ pub struct ImageArgs {
     #[arg(long = "registries-d", value_name = "DIR", env = "RELSIG_REGISTRIES_D")]
     pub registries_d: Option<PathBuf>,
 
-    /// Trusted key file (binary, armored, keyring); repeatable. Replaces
-    /// the built-in Red Hat keys (release key 2, beta key 2).
+    /// Trusted GPG key file (binary, armored, keyring); repeatable. Any key
+    /// option replaces all the built-in Red Hat keys (GPG: release key 2,
+    /// beta key 2; sigstore: release key 3).
     #[arg(long = "keyring", value_name = "FILE")]
     pub keyrings: Vec<PathBuf>,
+
+    /// Trusted sigstore (cosign) public key, PEM; repeatable: a signature
+    /// by any one of them is enough. Any key option replaces all the
+    /// built-in Red Hat keys.
+    #[arg(long = "sigstore-key", value_name = "FILE")]
+    pub sigstore_keys: Vec<PathBuf>,
+
+    /// Rekor public key (PEM, ECDSA); repeatable. With it, a sigstore
+    /// signature counts only when its Rekor bundle (SET) verifies with one
+    /// of these keys and names the signature and its key.
+    #[arg(long = "rekor-key", value_name = "FILE")]
+    pub rekor_keys: Vec<PathBuf>,
+
+    /// Which mechanisms must have a verified signature: either (one GPG or
+    /// sigstore signature), gpg, sigstore, or both.
+    #[arg(long, value_enum, default_value_t = RequireArg::Either)]
+    pub require: RequireArg,
 
     /// Only these keys count: comma-separated 40-hex fingerprints, or `any`
     /// key of the keyring.
@@ -124,7 +144,9 @@ pub struct SourceArgs {
     /// repeatable. Without any signature source, `verify` and `fetch`
     /// read each image's from OpenShift's release mirrors (releases), the
     /// lookaside registries.d names, or Red Hat's documented stores
-    /// (registry.redhat.io, registry.access.redhat.com).
+    /// (registry.redhat.io, registry.access.redhat.com); `verify` and
+    /// `fetch` also read a registry image's sigstore attachments (the tag
+    /// sha256-<hex>.sig), with or without signature sources.
     #[arg(long = "signature-store", value_name = "URL")]
     pub signature_stores: Vec<String>,
 
@@ -134,8 +156,10 @@ pub struct SourceArgs {
     #[arg(long = "lookaside", value_name = "URL")]
     pub lookasides: Vec<String>,
 
-    /// A local directory in either layout, or the flat signature-1..N of a
-    /// `dir:` image; repeatable.
+    /// A local directory in either layout, the flat signature-1..N of a
+    /// `dir:` image, or an OCI layout of a cosign `.sig` artifact (as
+    /// oc-mirror stores one: DIR itself, or DIR/sha256-<hex>.sig);
+    /// repeatable.
     #[arg(long = "signature-dir", value_name = "DIR")]
     pub signature_dirs: Vec<PathBuf>,
 
@@ -295,11 +319,13 @@ pub struct FetchArgs {
 
     /// Write verified signatures here in the release mirror layout
     /// (DIR/sha256=<hex>/signature-N), e.g. for a web server in a
-    /// disconnected network.
+    /// disconnected network. Verified sigstore signatures (a registry's
+    /// attachments) are written there too, in containers/image's on-disk
+    /// sigstore format, after the OpenPGP ones.
     #[arg(long, value_name = "DIR")]
     pub to_dir: Option<PathBuf>,
 
-    /// Write verified signatures as one ConfigMap (namespace
+    /// Write verified OpenPGP signatures as one ConfigMap (namespace
     /// openshift-config-managed, label
     /// release.openshift.io/verification-signatures), ready for `oc apply`;
     /// `-` writes it to stdout (`| oc apply -f -`) and the report to stderr.
@@ -324,6 +350,25 @@ pub struct FetchArgs {
     /// Also print every signature's outcome.
     #[arg(long, short)]
     pub verbose: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequireArg {
+    Either,
+    Gpg,
+    Sigstore,
+    Both,
+}
+
+impl From<RequireArg> for Require {
+    fn from(r: RequireArg) -> Require {
+        match r {
+            RequireArg::Either => Require::Either,
+            RequireArg::Gpg => Require::Gpg,
+            RequireArg::Sigstore => Require::Sigstore,
+            RequireArg::Both => Require::Both,
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -463,10 +508,25 @@ pub fn checker(
     reads_registries: bool,
     keep_signatures: bool,
 ) -> anyhow::Result<(Checker, HttpClient, Credentials)> {
-    let keyring = if args.keyrings.is_empty() {
+    let builtin = args.keyrings.is_empty() && args.sigstore_keys.is_empty();
+    if builtin && !args.rekor_keys.is_empty() {
+        bail!(
+            "--rekor-key needs the sigstore keys it vouches for: add --sigstore-key FILE (Red Hat's built-in release key 3 is not logged in a Rekor this option could name)"
+        );
+    }
+    let keyring = if builtin {
         Keyring::redhat()
+    } else if args.keyrings.is_empty() {
+        Keyring::default()
     } else {
         Keyring::from_files(&args.keyrings)?
+    };
+    let sigstore = if builtin {
+        Some(sigstore::redhat())
+    } else if args.sigstore_keys.is_empty() {
+        None
+    } else {
+        Some(sigstore_trust(&args.sigstore_keys, &args.rekor_keys)?)
     };
     for w in keyring.warnings() {
         errln!("relsig: warning: {w}");
@@ -494,6 +554,8 @@ pub fn checker(
     let settings = Settings {
         keyring,
         accepted,
+        sigstore,
+        require: args.require.into(),
         at: args.at.unwrap_or_else(SystemTime::now),
         sources,
         registries_d,
@@ -511,6 +573,38 @@ pub fn checker(
         http,
         credentials,
     ))
+}
+
+/// The sigstore trust of `--sigstore-key` and `--rekor-key`.
+fn sigstore_trust(keys: &[PathBuf], rekor: &[PathBuf]) -> anyhow::Result<Sigstore> {
+    let read = |path: &PathBuf, option: &str| -> anyhow::Result<PublicKey> {
+        let bytes = relsig::io::read_bounded(path, "key file", relsig::io::MAX_KEY_FILE)
+            .with_context(|| option.to_string())?;
+        PublicKey::from_pem(&bytes)
+            .with_context(|| format!("{option} {}: not a PEM public key", path.display()))
+    };
+    let keys = keys
+        .iter()
+        .map(|p| read(p, "--sigstore-key"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut rekor_keys = Vec::new();
+    for p in rekor {
+        let k = read(p, "--rekor-key")?;
+        if !k.algorithm().is_ecdsa() {
+            bail!(
+                "--rekor-key {}: an {} key; a Rekor public key must be ECDSA",
+                p.display(),
+                k.algorithm().as_str()
+            );
+        }
+        rekor_keys.push(k);
+    }
+    Ok(Sigstore {
+        trust: Trust::Keys {
+            keys,
+            rekor: rekor_keys,
+        },
+    })
 }
 
 /// The images of `--from-file`, read line by line as the run goes, and
@@ -637,11 +731,19 @@ pub(super) fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     if let Some(d) = &o.expected_identity {
         let _ = writeln!(t, "  expected identity {d}");
     }
+    for (mechanism, c) in &o.mechanisms {
+        let _ = writeln!(
+            t,
+            "  {mechanism}: {} signature(s) found, {} verified",
+            c.found, c.verified
+        );
+    }
     for s in o.accepted.iter().chain(&o.also_verified) {
         let _ = writeln!(
             t,
-            "  ok        {}: key {}, identity {}",
+            "  ok        {}: {} key {}, identity {}",
             s.source,
+            s.report.mechanism,
             s.report.key_fingerprint.as_deref().unwrap_or("?"),
             s.report.signed_identity.as_deref().unwrap_or("?")
         );
@@ -649,8 +751,9 @@ pub(super) fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     for s in &o.rejected {
         let _ = writeln!(
             t,
-            "  rejected  {}: {}: {}",
+            "  rejected  {}: {} {}: {}",
             s.source,
+            s.report.mechanism,
             s.report.reason.as_str(),
             s.report.message
         );
@@ -757,7 +860,13 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
                 }
             }
             (Some(digest), None) => {
-                for s in &o.verified_signatures {
+                // The cluster-version operator reads OpenPGP signatures
+                // from these ConfigMaps; sigstore ones go to --to-dir only.
+                for s in o
+                    .verified_signatures
+                    .iter()
+                    .filter(|s| !is_sigstore(&s.bytes))
+                {
                     configmap.add(digest, s.bytes.clone());
                 }
             }

@@ -47,8 +47,8 @@ pub enum Rule {
     InsecureAcceptAnything,
     Reject,
     SignedBy(SignedBy),
-    /// Sigstore (cosign) signatures: parsed, but relsig cannot evaluate them.
-    SigstoreSigned,
+    /// Sigstore (cosign) signatures.
+    SigstoreSigned(SigstoreSigned),
     /// Parsed; containers/image does not implement it and rejects.
     SignedBaseLayer,
 }
@@ -60,7 +60,7 @@ impl Rule {
             Rule::InsecureAcceptAnything => "insecureAcceptAnything",
             Rule::Reject => "reject",
             Rule::SignedBy(_) => "signedBy",
-            Rule::SigstoreSigned => "sigstoreSigned",
+            Rule::SigstoreSigned(_) => "sigstoreSigned",
             Rule::SignedBaseLayer => "signedBaseLayer",
         }
     }
@@ -104,23 +104,73 @@ impl KeyType {
     }
 }
 
-/// Where the trusted keys of a `signedBy` come from.
+/// Where the trusted keys of a `signedBy` or `sigstoreSigned` come from
+/// (`keyDatas` is sigstore's only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Keys {
     Path(String),
     Paths(Vec<String>),
     Data(Vec<u8>),
+    Datas(Vec<Vec<u8>>),
 }
 
 impl Keys {
-    /// The key files named, in order (none for `keyData`).
+    /// The key files named, in order (none for `keyData`, `keyDatas`).
     pub fn paths(&self) -> Vec<&str> {
         match self {
             Keys::Path(p) => vec![p.as_str()],
             Keys::Paths(ps) => ps.iter().map(String::as_str).collect(),
-            Keys::Data(_) => Vec::new(),
+            Keys::Data(_) | Keys::Datas(_) => Vec::new(),
         }
     }
+}
+
+/// A `sigstoreSigned` requirement: one root of trust, optional Rekor
+/// keys, and the identity rule. Every field is public so that other
+/// sources of policy (ClusterImagePolicies) can build one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigstoreSigned {
+    pub trust: SigstoreTrust,
+    /// `rekorPublicKeyPath(s)` / `rekorPublicKeyData(s)`: when present, a
+    /// signature's Rekor SET must verify with one of them.
+    pub rekor: Option<Keys>,
+    pub identity: SignedIdentity,
+}
+
+/// The root of trust of a `sigstoreSigned`: exactly one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigstoreTrust {
+    /// `keyPath`, `keyPaths`, `keyData` or `keyDatas` (PEM public keys).
+    Keys(Keys),
+    Fulcio(Fulcio),
+    Pki(Pki),
+}
+
+/// A file named by the policy, or the bytes it holds inline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Path(String),
+    Data(Vec<u8>),
+}
+
+/// `fulcio`: certificates issued by a Fulcio CA to one OIDC identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulcio {
+    /// `caPath` or `caData`: PEM CA certificates.
+    pub ca: Source,
+    pub oidc_issuer: String,
+    pub subject_email: String,
+}
+
+/// `pki`: certificates issued under a PKI's roots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pki {
+    /// `caRootsPath` or `caRootsData`.
+    pub ca_roots: Source,
+    /// `caIntermediatesPath` or `caIntermediatesData`.
+    pub ca_intermediates: Option<Source>,
+    pub subject_email: Option<String>,
+    pub subject_hostname: Option<String>,
 }
 
 /// `signedIdentity`: how the identity a signature names must relate to
@@ -390,30 +440,7 @@ impl Parser<'_> {
                 Some(Rule::Reject)
             }
             "signedBy" => self.signed_by(v, path).map(Rule::SignedBy),
-            "sigstoreSigned" => {
-                self.object(
-                    v,
-                    path,
-                    &[
-                        "type",
-                        "keyPath",
-                        "keyPaths",
-                        "keyData",
-                        "keyDatas",
-                        "fulcio",
-                        "pki",
-                        "rekorPublicKeyPath",
-                        "rekorPublicKeyPaths",
-                        "rekorPublicKeyData",
-                        "rekorPublicKeyDatas",
-                        "signedIdentity",
-                    ],
-                )?;
-                if let Some(si) = map.get("signedIdentity") {
-                    self.signed_identity(si, &member_path(path, "signedIdentity"));
-                }
-                Some(Rule::SigstoreSigned)
-            }
+            "sigstoreSigned" => self.sigstore_signed(v, path).map(Rule::SigstoreSigned),
             "signedBaseLayer" => {
                 self.object(v, path, &["type", "baseLayerIdentity"])?;
                 match map.get("baseLayerIdentity") {
@@ -515,6 +542,256 @@ impl Parser<'_> {
             key_type: key_type?,
             keys: keys?,
             identity: identity?,
+        })
+    }
+
+    fn sigstore_signed(&mut self, v: &Value, path: &str) -> Option<SigstoreSigned> {
+        const TRUST: [&str; 6] = [
+            "keyPath", "keyPaths", "keyData", "keyDatas", "fulcio", "pki",
+        ];
+        const REKOR: [&str; 4] = [
+            "rekorPublicKeyPath",
+            "rekorPublicKeyPaths",
+            "rekorPublicKeyData",
+            "rekorPublicKeyDatas",
+        ];
+        let mut allowed = vec!["type", "signedIdentity"];
+        allowed.extend(TRUST);
+        allowed.extend(REKOR);
+        let map = self.object(v, path, &allowed)?;
+        let errors_before = self.errors.len();
+        let present = |names: &[&'static str]| -> Vec<&'static str> {
+            names
+                .iter()
+                .copied()
+                .filter(|k| map.contains_key(*k))
+                .collect()
+        };
+        let trust_keys = present(&TRUST);
+        let rekor_keys = present(&REKOR);
+        let trust = match trust_keys.as_slice() {
+            [one] => {
+                let at = member_path(path, one);
+                match *one {
+                    "fulcio" => self.fulcio(&map[*one], &at).map(SigstoreTrust::Fulcio),
+                    "pki" => self.pki(&map[*one], &at).map(SigstoreTrust::Pki),
+                    key => self.sigstore_keys(map, path, key).map(SigstoreTrust::Keys),
+                }
+            }
+            [] => {
+                self.error(
+                    path,
+                    "exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki is needed; none is present",
+                );
+                None
+            }
+            many => {
+                self.error(
+                    path,
+                    format!(
+                        "exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki is allowed; found {}",
+                        many.join(" and ")
+                    ),
+                );
+                None
+            }
+        };
+        let rekor = match rekor_keys.as_slice() {
+            [] => None,
+            [one] => self.sigstore_keys(map, path, one),
+            many => {
+                self.error(
+                    path,
+                    format!(
+                        "at most one of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData and rekorPublicKeyDatas is allowed; found {}",
+                        many.join(" and ")
+                    ),
+                );
+                None
+            }
+        };
+        if trust_keys == ["fulcio"] && rekor_keys.is_empty() {
+            self.error(
+                path,
+                "fulcio needs a Rekor public key (rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData or rekorPublicKeyDatas): containers/image refuses it without one",
+            );
+        }
+        if trust_keys == ["pki"] && !rekor_keys.is_empty() {
+            self.error(
+                path,
+                format!(
+                    "{} cannot be used with pki: containers/image refuses the combination",
+                    rekor_keys.join(" and ")
+                ),
+            );
+        }
+        let identity = match map.get("signedIdentity") {
+            None => Some(SignedIdentity::MatchRepoDigestOrExact),
+            Some(si) => self.signed_identity(si, &member_path(path, "signedIdentity")),
+        };
+        if self.errors.len() != errors_before {
+            return None;
+        }
+        Some(SigstoreSigned {
+            trust: trust?,
+            rekor,
+            identity: identity?,
+        })
+    }
+
+    /// One of the key members of a `sigstoreSigned` (`keyPath`,
+    /// `rekorPublicKeyDatas`, …).
+    fn sigstore_keys(&mut self, map: &Map<String, Value>, path: &str, key: &str) -> Option<Keys> {
+        let at = member_path(path, key);
+        if key.ends_with("Paths") {
+            self.key_paths(&map[key], &at)
+        } else if key.ends_with("Path") {
+            self.non_empty_string(map, path, key)
+                .map(|s| Keys::Path(s.into()))
+        } else if key.ends_with("Datas") {
+            let Value::Array(items) = &map[key] else {
+                self.error(
+                    &at,
+                    format!(
+                        "expected a list of base64 strings, found {}",
+                        describe(&map[key])
+                    ),
+                );
+                return None;
+            };
+            if items.is_empty() {
+                self.error(&at, "empty: at least one key is needed");
+                return None;
+            }
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                out.push(self.base64(item, &format!("{at}[{i}]"))?);
+            }
+            Some(Keys::Datas(out))
+        } else {
+            self.base64(&map[key], &at).map(Keys::Data)
+        }
+    }
+
+    fn base64(&mut self, v: &Value, at: &str) -> Option<Vec<u8>> {
+        let Value::String(s) = v else {
+            self.error(
+                at,
+                format!("expected a base64 string, found {}", describe(v)),
+            );
+            return None;
+        };
+        match base64::engine::general_purpose::STANDARD.decode(s) {
+            Ok(bytes) => Some(bytes),
+            Err(e) => {
+                self.error(at, format!("not valid base64: {e}"));
+                None
+            }
+        }
+    }
+
+    fn non_empty_string<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<&'v str> {
+        let s = self.string(map, path, key)?;
+        if s.is_empty() {
+            self.error(&member_path(path, key), "empty");
+            return None;
+        }
+        Some(s)
+    }
+
+    /// `…Path` or `…Data` (exactly one, or at most one when optional).
+    fn source(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        path_key: &str,
+        data_key: &str,
+        required: bool,
+    ) -> Option<Option<Source>> {
+        match (map.contains_key(path_key), map.contains_key(data_key)) {
+            (true, false) => Some(Some(Source::Path(
+                self.non_empty_string(map, path, path_key)?.to_string(),
+            ))),
+            (false, true) => Some(Some(Source::Data(
+                self.base64(&map[data_key], &member_path(path, data_key))?,
+            ))),
+            (true, true) => {
+                self.error(
+                    path,
+                    format!("{path_key} and {data_key} are both present; exactly one is allowed"),
+                );
+                None
+            }
+            (false, false) if required => {
+                self.error(
+                    path,
+                    format!("exactly one of {path_key} and {data_key} is needed; none is present"),
+                );
+                None
+            }
+            (false, false) => Some(None),
+        }
+    }
+
+    fn fulcio(&mut self, v: &Value, path: &str) -> Option<Fulcio> {
+        let map = self.object(v, path, &["caPath", "caData", "oidcIssuer", "subjectEmail"])?;
+        let ca = self.source(map, path, "caPath", "caData", true);
+        let issuer = self.non_empty_string(map, path, "oidcIssuer");
+        let email = self.non_empty_string(map, path, "subjectEmail");
+        Some(Fulcio {
+            ca: ca??,
+            oidc_issuer: issuer?.to_string(),
+            subject_email: email?.to_string(),
+        })
+    }
+
+    fn pki(&mut self, v: &Value, path: &str) -> Option<Pki> {
+        let map = self.object(
+            v,
+            path,
+            &[
+                "caRootsPath",
+                "caRootsData",
+                "caIntermediatesPath",
+                "caIntermediatesData",
+                "subjectEmail",
+                "subjectHostname",
+            ],
+        )?;
+        let roots = self.source(map, path, "caRootsPath", "caRootsData", true);
+        let intermediates = self.source(
+            map,
+            path,
+            "caIntermediatesPath",
+            "caIntermediatesData",
+            false,
+        );
+        let optional = |p: &mut Self, key: &str| match map.get(key) {
+            None => Some(None),
+            Some(_) => p
+                .non_empty_string(map, path, key)
+                .map(|s| Some(s.to_string())),
+        };
+        let email = optional(self, "subjectEmail");
+        let hostname = optional(self, "subjectHostname");
+        let (email, hostname) = (email?, hostname?);
+        if email.is_none() && hostname.is_none() {
+            self.error(
+                path,
+                "at least one of subjectEmail and subjectHostname is needed",
+            );
+            return None;
+        }
+        Some(Pki {
+            ca_roots: roots??,
+            ca_intermediates: intermediates?,
+            subject_email: email,
+            subject_hostname: hostname,
         })
     }
 

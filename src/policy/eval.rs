@@ -3,16 +3,20 @@
 //! scope, each `signedBy` judged over the image's signatures with the
 //! checks of [`crate::signature::check::check_signature`].
 
-use super::config::{KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity};
+use super::config::{
+    KeyType, Keys, Policy, Requirement, Rule, SignedBy, SignedIdentity, SigstoreSigned,
+};
 use super::node_keys::{self, KeyFile};
 use crate::config::member_path;
 use crate::image::manifest::Manifest;
 use crate::image::reference::{Reference, ReferenceError};
-use crate::signature::SignatureOutcome;
 use crate::signature::check::{Checks, Image, check_signature};
 use crate::signature::identity::ExpectedIdentity;
 use crate::signature::openpgp::OpenPgp;
 use crate::signature::openpgp::keyring::{Accepted, Keyring};
+use crate::signature::sigstore::Sigstore;
+use crate::signature::sigstore::format::{SIMPLE_SIGNING_MEDIA_TYPE, SigstoreSignature};
+use crate::signature::{Kind, Mechanism, SignatureOutcome};
 use crate::sources::stores::Signature;
 use crate::status::Status;
 use serde::Serialize;
@@ -78,7 +82,7 @@ impl Verdict {
 pub enum Outcome {
     Accepted,
     Rejected,
-    /// relsig cannot evaluate it (`sigstoreSigned`).
+    /// relsig cannot evaluate it.
     Unsupported,
     /// Keys or evidence could not be read.
     Error,
@@ -356,11 +360,7 @@ fn evaluate_requirement(
             R::Reject,
             &format!("the policy rejects {image} outright"),
         ),
-        Rule::SigstoreSigned => done(
-            Outcome::Unsupported,
-            R::UnsupportedRequirement,
-            "sigstoreSigned (cosign) requirements are not supported by relsig; check this image with podman or skopeo",
-        ),
+        Rule::SigstoreSigned(ss) => sigstore_signed(req, ss, image, opts, evidence),
         Rule::SignedBaseLayer => done(
             Outcome::Rejected,
             R::NotImplemented,
@@ -401,6 +401,13 @@ fn signed_by(
             let mut k = Keyring::default();
             k.add_bytes("keyData", bytes).map(|()| k)
         }
+        Keys::Datas(all) => {
+            res.keys = vec![format!("keyDatas ({} keys)", all.len())];
+            let mut k = Keyring::default();
+            all.iter()
+                .try_for_each(|bytes| k.add_bytes("keyDatas", bytes))
+                .map(|()| k)
+        }
         keys => {
             let files: Vec<KeyFile> = keys
                 .paths()
@@ -429,7 +436,64 @@ fn signed_by(
         }
     };
 
-    let expected = match &sb.identity {
+    let mechanism = OpenPgp {
+        keyring: &keyring,
+        accepted: &Accepted::Any,
+    };
+    judge_signatures(
+        res,
+        &sb.identity,
+        &mechanism,
+        Kind::OpenPgp,
+        image,
+        opts,
+        evidence,
+    )
+}
+
+fn sigstore_signed(
+    req: &Requirement,
+    ss: &SigstoreSigned,
+    image: &Reference,
+    opts: &EvalOptions<'_>,
+    evidence: &mut Lazy<'_>,
+) -> RequirementResult {
+    use RequirementReason as R;
+    let mut res = RequirementResult::new(req, Outcome::Error, R::KeysUnavailable, String::new());
+    res.signed_identity = Some(ss.identity.to_string());
+    let (trust, shown) = match super::sigstore::load(ss, opts.root) {
+        Ok(t) => t,
+        Err(e) => {
+            let hint = if opts.root.is_none()
+                && matches!(e, super::sigstore::TrustError::Read { .. })
+            {
+                " (for a node's policy, --root DIR reads key paths under a copy of the node's files)"
+            } else {
+                ""
+            };
+            res.message = format!("{}{hint}", crate::io::error_chain(&e));
+            return res;
+        }
+    };
+    res.keys = shown;
+    let mechanism = Sigstore { trust };
+    judge_signatures(
+        res,
+        &ss.identity,
+        &mechanism,
+        Kind::Sigstore,
+        image,
+        opts,
+        evidence,
+    )
+}
+
+/// The identity a signature must name for `image` under `identity`.
+fn expected_identity(
+    identity: &SignedIdentity,
+    image: &Reference,
+) -> Result<ExpectedIdentity, String> {
+    Ok(match identity {
         SignedIdentity::MatchRepoDigestOrExact => {
             ExpectedIdentity::RepoDigestOrExact(image.clone())
         }
@@ -440,13 +504,34 @@ fn signed_by(
         SignedIdentity::RemapIdentity {
             prefix,
             signed_prefix,
-        } => match ExpectedIdentity::remapped(image, prefix, signed_prefix) {
-            Ok(e) => e,
-            Err(e) => {
-                let m = format!("{e}, so no signature can match");
-                return finish(res, Outcome::Rejected, R::InvalidRemappedIdentity, m);
-            }
-        },
+        } => ExpectedIdentity::remapped(image, prefix, signed_prefix)
+            .map_err(|e| format!("{e}, so no signature can match"))?,
+    })
+}
+
+/// Judges the image's signatures of `kind` with `mechanism`, as
+/// containers/image does: one accepted signature is enough; signatures of
+/// the other mechanism (and sigstore attachments that are not
+/// signatures) are not considered.
+fn judge_signatures(
+    mut res: RequirementResult,
+    identity: &SignedIdentity,
+    mechanism: &dyn Mechanism,
+    kind: Kind,
+    image: &Reference,
+    opts: &EvalOptions<'_>,
+    evidence: &mut Lazy<'_>,
+) -> RequirementResult {
+    use RequirementReason as R;
+    let finish = |mut res: RequirementResult, o, r, m: String| {
+        res.result = o;
+        res.reason = r;
+        res.message = m;
+        res
+    };
+    let expected = match expected_identity(identity, image) {
+        Ok(e) => e,
+        Err(m) => return finish(res, Outcome::Rejected, R::InvalidRemappedIdentity, m),
     };
     // References never contain quotes; Display quotes them for prose.
     res.expected_identity = Some(expected.to_string().replace('"', ""));
@@ -456,23 +541,55 @@ fn signed_by(
         Err(e) => return finish(res, Outcome::Error, R::FetchFailed, e),
     };
     res.signatures_from = Some(evidence.searched.clone());
-    if evidence.signatures.is_empty() {
+    let (mut other_kind, mut attachments) = (0usize, 0usize);
+    let considered: Vec<_> = evidence
+        .signatures
+        .iter()
+        .filter(|s| {
+            if Kind::of(&s.bytes) != kind {
+                other_kind += 1;
+                return false;
+            }
+            // containers/image skips sigstore attachments of another type.
+            let attachment = kind == Kind::Sigstore
+                && SigstoreSignature::parse(&s.bytes)
+                    .is_ok_and(|p| p.mime_type != SIMPLE_SIGNING_MEDIA_TYPE);
+            attachments += usize::from(attachment);
+            !attachment
+        })
+        .collect();
+    if considered.is_empty() {
+        let mut skipped = Vec::new();
+        if other_kind > 0 {
+            let other = match kind {
+                Kind::OpenPgp => Kind::Sigstore,
+                Kind::Sigstore => Kind::OpenPgp,
+            };
+            skipped.push(format!("{other_kind} {} signatures", other.name()));
+        }
+        if attachments > 0 {
+            skipped.push(format!(
+                "{attachments} sigstore attachments that are not signatures"
+            ));
+        }
+        let skipped = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", only {}", skipped.join(" and "))
+        };
         let m = format!(
-            "a signature was required, but there is none (looked in {})",
+            "a {} signature was required, but there is none (looked in {}{skipped})",
+            kind.name(),
             evidence.searched
         );
         return finish(res, Outcome::Rejected, R::NoSignatures, m);
     }
     let checks = Checks {
-        mechanism: &OpenPgp {
-            keyring: &keyring,
-            accepted: &Accepted::Any,
-        },
+        mechanism,
         expected: &expected,
         at: opts.at,
     };
-    res.signatures = evidence
-        .signatures
+    res.signatures = considered
         .iter()
         .map(|s| SignatureOutcome {
             source: s.source.clone(),

@@ -120,12 +120,38 @@ fn lint_requirement(
     };
     let sb = match &req.rule {
         Rule::SignedBy(sb) => sb,
-        Rule::SigstoreSigned => {
-            return warn(
-                out,
-                req.path.clone(),
-                "sigstoreSigned is not supported by relsig: `policy check` cannot decide images under it".into(),
-            );
+        Rule::SigstoreSigned(ss) => {
+            for p in sigstore_paths(ss) {
+                if !p.starts_with('/') {
+                    warn(
+                        out,
+                        req.path.clone(),
+                        format!(
+                            "{p:?} is relative: it is read from the working directory of whatever pulls (CRI-O, podman); use an absolute path"
+                        ),
+                    );
+                }
+            }
+            if let Err(e) = super::sigstore::load(ss, opts.root) {
+                let at = format!("{}.{}", req.path, e.member());
+                let hint = if opts.root.is_none()
+                    && matches!(e, super::sigstore::TrustError::Read { .. })
+                {
+                    " (--root DIR reads it under a copy of the node's files)"
+                } else {
+                    ""
+                };
+                // The path names the member; the message need not repeat it.
+                let chain = crate::io::error_chain(&e);
+                let prefix = format!("{}: ", e.member());
+                let message = chain.strip_prefix(&prefix).unwrap_or(&chain);
+                out.push(Diagnostic::error(
+                    file,
+                    Some(at),
+                    format!("{message}{hint}"),
+                ));
+            }
+            return;
         }
         Rule::SignedBaseLayer => {
             return warn(
@@ -190,6 +216,27 @@ fn lint_requirement(
             }
         }
     }
+}
+
+/// The files a `sigstoreSigned` names.
+fn sigstore_paths(ss: &super::config::SigstoreSigned) -> Vec<&str> {
+    use super::config::{SigstoreTrust, Source};
+    fn source(s: &Source) -> Option<&str> {
+        match s {
+            Source::Path(p) => Some(p.as_str()),
+            Source::Data(_) => None,
+        }
+    }
+    let mut out: Vec<&str> = ss.rekor.iter().flat_map(Keys::paths).collect();
+    match &ss.trust {
+        SigstoreTrust::Keys(k) => out.extend(k.paths()),
+        SigstoreTrust::Fulcio(f) => out.extend(source(&f.ca)),
+        SigstoreTrust::Pki(p) => {
+            out.extend(source(&p.ca_roots));
+            out.extend(p.ca_intermediates.as_ref().and_then(source));
+        }
+    }
+    out
 }
 
 /// Warns when no certificate of `keyring` has a key that may make
@@ -295,6 +342,20 @@ fn lint_lookasides(
     out: &mut Vec<Diagnostic>,
 ) {
     for (scope, reqs) in policy.docker_scopes() {
+        // The check CRI-O will make of sigstore signatures needs them read
+        // from the registry: lookasides are for OpenPGP signatures.
+        let sigstore = reqs
+            .iter()
+            .any(|r| matches!(&r.rule, Rule::SigstoreSigned(_)));
+        if sigstore && !registries.sigstore_attachments_for_scope(scope) {
+            out.push(Diagnostic::warning(
+                file,
+                Some(member_path("transports.docker", scope)),
+                format!(
+                    "sigstoreSigned, but registries.d does not set use-sigstore-attachments: true for this scope: nodes will not read the registry's sha256-<hex>.sig signatures, so pulls will likely be rejected (add `docker: {{{scope}: {{use-sigstore-attachments: true}}}}`)"
+                ),
+            ));
+        }
         let signed = reqs
             .iter()
             .any(|r| matches!(&r.rule, Rule::SignedBy(sb) if sb.key_type == KeyType::GpgKeys));

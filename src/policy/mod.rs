@@ -14,6 +14,7 @@ pub mod init;
 pub mod lint;
 pub mod node_keys;
 pub mod render;
+pub mod sigstore;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 
 use super::identity::{ExpectedIdentity, IdentityError};
 use super::payload::Payload;
-use super::{Mechanism, Reason, Report};
+use super::{Kind, Mechanism, Reason, Report};
 use crate::image::digest::Digest;
 use crate::image::manifest::Manifest;
 use std::time::SystemTime;
@@ -31,7 +31,9 @@ pub struct Checks<'a> {
 /// Runs every check on `signature` in skopeo's order, stopping at the
 /// first failure; the report says which check failed and why.
 pub fn check_signature(signature: &[u8], image: Image<'_>, checks: &Checks<'_>) -> Report {
+    let kind = Kind::of(signature);
     let mut report = Report::new(Reason::Ok, "");
+    report.mechanism = kind.name();
     report.expected_identity = Some(checks.expected.name());
     if let Image::Digest(d) = image {
         report.manifest_digest = Some(d.to_string());
@@ -41,18 +43,15 @@ pub fn check_signature(signature: &[u8], image: Image<'_>, checks: &Checks<'_>) 
         Ok(s) => s,
         Err(refused) => {
             if let Some(s) = refused.signer {
-                report.set_key(s.key_fingerprint, s.signing_key_fingerprint);
+                report.set_signer(s);
             }
             return report.finish(refused.reason, refused.message);
         }
     };
     let key = signed.signer.key_fingerprint.clone();
-    report.set_key(
-        signed.signer.key_fingerprint,
-        signed.signer.signing_key_fingerprint,
-    );
+    report.set_signer(signed.signer);
 
-    let payload = match Payload::parse(&signed.payload) {
+    let payload = match Payload::parse_with(&signed.payload, kind.payload_rules()) {
         Ok(p) => p,
         Err(e) => return report.finish(Reason::InvalidPayload, e.to_string()),
     };

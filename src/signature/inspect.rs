@@ -1,10 +1,24 @@
 //! `inspect`: what a signature file claims, read without verifying
 //! anything, for people debugging a rejected signature.
 
+use crate::signature::Kind;
 use crate::signature::openpgp::{SignatureError, Structure};
 use crate::signature::payload::Payload;
+use crate::signature::sigstore::format::{
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, FormatError, SigstoreSignature,
+};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// Why a file could not be inspected.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InspectError {
+    #[error(transparent)]
+    OpenPgp(#[from] SignatureError),
+    #[error(transparent)]
+    Sigstore(#[from] FormatError),
+}
 
 /// The untrusted contents of a signature file.
 #[derive(Debug, Clone, Serialize)]
@@ -12,7 +26,14 @@ pub struct Inspection {
     /// Always false: a reminder for scripts that read the JSON.
     pub verified: bool,
     pub warning: &'static str,
-    pub structure: Structure,
+    /// "gpg" or "sigstore".
+    pub mechanism: &'static str,
+    /// The OpenPGP message's packets (GPG signatures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structure: Option<Structure>,
+    /// The sigstore signature's parts (sigstore signatures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<SigstoreParts>,
     /// The payload, when it passes the strict parse.
     pub payload: Option<Payload>,
     /// Why the payload does not parse, if it does not.
@@ -24,18 +45,59 @@ pub struct Inspection {
 pub const UNVERIFIED: &str =
     "UNVERIFIED: nothing below has been checked; use standalone-verify or verify to trust it";
 
-/// Reads the packets and payload of `signature`.
-pub fn inspect(signature: &[u8]) -> Result<Inspection, SignatureError> {
-    let structure = crate::signature::openpgp::scan(signature)?;
-    let (payload, payload_error) = match Payload::parse(&structure.payload) {
+/// What a sigstore signature carries besides its payload, unverified.
+#[derive(Debug, Clone, Serialize)]
+pub struct SigstoreParts {
+    pub mime_type: String,
+    /// Every annotation, the long ones (certificates, bundle) shortened.
+    pub annotations: BTreeMap<String, String>,
+    /// The Rekor bundle's claimed log time (seconds since the epoch).
+    pub rekor_integrated_time: Option<i64>,
+    /// The Rekor bundle's claimed log index.
+    pub rekor_log_index: Option<i64>,
+    /// Whether a signer certificate is attached (Fulcio, PKI).
+    pub has_certificate: bool,
+}
+
+/// Reads the packets (or sigstore parts) and payload of `signature`.
+pub fn inspect(signature: &[u8]) -> Result<Inspection, InspectError> {
+    let kind = Kind::of(signature);
+    let (payload_bytes, structure, sigstore) = match kind {
+        Kind::OpenPgp => {
+            let structure = crate::signature::openpgp::scan(signature)?;
+            (structure.payload.clone(), Some(structure), None)
+        }
+        Kind::Sigstore => {
+            let sig = SigstoreSignature::parse(signature)?;
+            let bundle: Option<serde_json::Value> = sig
+                .annotation(BUNDLE_ANNOTATION)
+                .and_then(|b| serde_json::from_str(b).ok());
+            let claim = |k: &str| bundle.as_ref().and_then(|b| b["Payload"][k].as_i64());
+            let parts = SigstoreParts {
+                mime_type: sig.mime_type.clone(),
+                annotations: sig
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), truncate(v, 120)))
+                    .collect(),
+                rekor_integrated_time: claim("integratedTime"),
+                rekor_log_index: claim("logIndex"),
+                has_certificate: sig.annotation(CERTIFICATE_ANNOTATION).is_some(),
+            };
+            (sig.payload, None, Some(parts))
+        }
+    };
+    let (payload, payload_error) = match Payload::parse_with(&payload_bytes, kind.payload_rules()) {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e.to_string())),
     };
     Ok(Inspection {
         verified: false,
         warning: UNVERIFIED,
-        payload_text: String::from_utf8_lossy(&structure.payload).into_owned(),
+        mechanism: kind.name(),
+        payload_text: String::from_utf8_lossy(&payload_bytes).into_owned(),
         structure,
+        sigstore,
         payload,
         payload_error,
     })
@@ -45,8 +107,8 @@ impl Inspection {
     /// The human-readable form; its first line says it is unverified.
     pub fn to_text(&self) -> String {
         let mut t = String::new();
-        let s = &self.structure;
         let _ = writeln!(t, "{UNVERIFIED}");
+        let _ = writeln!(t, "mechanism:         {}", self.mechanism);
         if let Some(p) = &self.payload {
             let _ = writeln!(t, "claimed identity:  {}", p.docker_reference);
             let _ = writeln!(t, "claimed digest:    {}", p.manifest_digest);
@@ -64,6 +126,23 @@ impl Inspection {
                 truncate(&self.payload_text, 400)
             );
         }
+        if let Some(ss) = &self.sigstore {
+            let _ = writeln!(t, "media type:        {}", ss.mime_type);
+            for (k, v) in &ss.annotations {
+                let _ = writeln!(t, "annotation:        {k}: {v}");
+            }
+            if let Some(time) = ss.rekor_integrated_time {
+                let _ = writeln!(
+                    t,
+                    "rekor log time:    {time} (claimed), log index {}",
+                    ss.rekor_log_index.map_or("?".into(), |i| i.to_string())
+                );
+            }
+            return t;
+        }
+        let Some(s) = &self.structure else {
+            return t;
+        };
         for sig in &s.signatures {
             let _ = writeln!(
                 t,

@@ -1,6 +1,8 @@
 //! The signed JSON payload of an atomic container signature, parsed as
 //! strictly as containers/image does: exact field sets in `critical`,
-//! no duplicate keys anywhere, no trailing data.
+//! no duplicate keys anywhere, no trailing data. A sigstore (cosign)
+//! payload is the same document under its own [`Rules`]: another
+//! `critical.type`, and `optional` may be `null`.
 
 use crate::image::digest::Digest;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -8,8 +10,31 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// The only signature type this format defines.
+/// The signature type of simple signing (GPG) payloads.
 pub const SIGNATURE_TYPE: &str = "atomic container signature";
+/// The signature type of sigstore (cosign) payloads.
+pub const SIGSTORE_SIGNATURE_TYPE: &str = "cosign container image signature";
+
+/// What distinguishes one mechanism's payloads from another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The only accepted `critical.type`.
+    pub signature_type: &'static str,
+    /// cosign writes `"optional": null` when there are no annotations.
+    pub optional_may_be_null: bool,
+}
+
+/// Simple signing's rules (GPG signatures).
+pub const SIMPLE_SIGNING: Rules = Rules {
+    signature_type: SIGNATURE_TYPE,
+    optional_may_be_null: false,
+};
+
+/// Sigstore's rules (cosign signatures).
+pub const SIGSTORE: Rules = Rules {
+    signature_type: SIGSTORE_SIGNATURE_TYPE,
+    optional_may_be_null: true,
+};
 
 /// A payload that passed the strict parse. Its claims are only as
 /// trustworthy as the OpenPGP verification that produced the bytes.
@@ -37,20 +62,31 @@ pub enum PayloadError {
     },
     #[error("payload field {field} has an unknown member {key:?}")]
     UnknownField { field: &'static str, key: String },
-    #[error("payload signature type {0:?} is not \"atomic container signature\"")]
-    Type(String),
+    #[error("payload signature type {found:?} is not {expected:?}")]
+    Type {
+        found: String,
+        expected: &'static str,
+    },
     #[error("payload field critical.image.docker-manifest-digest: {0}")]
     Digest(String),
 }
 
 impl Payload {
-    /// Parses `bytes` with containers/image's strictness.
+    /// Parses a simple signing payload with containers/image's strictness.
     pub fn parse(bytes: &[u8]) -> Result<Payload, PayloadError> {
+        Payload::parse_with(bytes, &SIMPLE_SIGNING)
+    }
+
+    /// Parses `bytes` with containers/image's strictness under `rules`.
+    pub fn parse_with(bytes: &[u8], rules: &Rules) -> Result<Payload, PayloadError> {
         let StrictValue(root) =
             serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))?;
         let mut top = exact_object(root, "payload", &["critical", "optional"])?;
         let critical = top.remove("critical").unwrap_or_default();
-        let optional = top.remove("optional").unwrap_or_default();
+        let optional = match top.remove("optional").unwrap_or_default() {
+            Value::Null if rules.optional_may_be_null => Value::Object(Map::new()),
+            other => other,
+        };
 
         let Value::Object(optional) = optional else {
             return Err(PayloadError::Field {
@@ -78,8 +114,11 @@ impl Payload {
 
         let mut critical = exact_object(critical, "critical", &["type", "image", "identity"])?;
         let kind = string(critical.remove("type"), "critical.type")?;
-        if kind != SIGNATURE_TYPE {
-            return Err(PayloadError::Type(kind));
+        if kind != rules.signature_type {
+            return Err(PayloadError::Type {
+                found: kind,
+                expected: rules.signature_type,
+            });
         }
         let mut image = exact_object(
             critical.remove("image").unwrap_or_default(),
@@ -295,7 +334,7 @@ mod tests {
         let wrong_type = doc("", "{}").replace("atomic container signature", "cosign");
         assert!(matches!(
             Payload::parse(wrong_type.as_bytes()),
-            Err(PayloadError::Type(_))
+            Err(PayloadError::Type { .. })
         ));
         let bad_digest = doc("", "{}").replace(D, "sha256:abc");
         assert!(matches!(
@@ -303,5 +342,20 @@ mod tests {
             Err(PayloadError::Digest(_))
         ));
         assert!(Payload::parse(b"").is_err());
+    }
+
+    #[test]
+    fn sigstore_rules_take_their_type_and_a_null_optional() {
+        let cosign = doc("", "null").replace(SIGNATURE_TYPE, SIGSTORE_SIGNATURE_TYPE);
+        let p = Payload::parse_with(cosign.as_bytes(), &SIGSTORE).unwrap();
+        assert_eq!(p.creator, None);
+        assert!(Payload::parse(cosign.as_bytes()).is_err());
+        // Each mechanism's type only.
+        assert!(matches!(
+            Payload::parse_with(doc("", "{}").as_bytes(), &SIGSTORE),
+            Err(PayloadError::Type { .. })
+        ));
+        let no_optional = cosign.replace(r#","optional":null"#, "");
+        assert!(Payload::parse_with(no_optional.as_bytes(), &SIGSTORE).is_err());
     }
 }

@@ -26,6 +26,8 @@ pub enum Reason {
     KeyNotSigningCapable,
     KeyInvalid,
     InsecureAlgorithm,
+    RekorSetInvalid,
+    CertificateInvalid,
     FingerprintNotAccepted,
     InvalidPayload,
     InvalidManifest,
@@ -55,6 +57,8 @@ impl Reason {
             Reason::KeyNotSigningCapable => "key-not-signing-capable",
             Reason::KeyInvalid => "key-invalid",
             Reason::InsecureAlgorithm => "insecure-algorithm",
+            Reason::RekorSetInvalid => "rekor-set-invalid",
+            Reason::CertificateInvalid => "certificate-invalid",
             Reason::FingerprintNotAccepted => "fingerprint-not-accepted",
             Reason::InvalidPayload => "invalid-payload",
             Reason::InvalidManifest => "invalid-manifest",
@@ -94,6 +98,8 @@ impl Reason {
 /// whether or not the checks passed. Field names are the JSON schema.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The signature's mechanism: "gpg" or "sigstore".
+    pub mechanism: &'static str,
     pub status: Status,
     pub verified: bool,
     pub reason: Reason,
@@ -110,6 +116,13 @@ pub struct Report {
     pub expected_identity: Option<String>,
     pub creator: Option<String>,
     pub timestamp: Option<i64>,
+    /// Sigstore with a certificate: the identity it was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_identity: Option<String>,
+    /// Sigstore with Rekor: when the signature was logged (seconds since
+    /// the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rekor_integrated_time: Option<i64>,
 }
 
 impl Report {
@@ -117,6 +130,7 @@ impl Report {
     /// (or [`Reason::Ok`] while checks go on).
     pub fn new(reason: Reason, message: impl Into<String>) -> Report {
         Report {
+            mechanism: super::Kind::OpenPgp.name(),
             status: reason.status(),
             verified: reason == Reason::Ok,
             reason,
@@ -130,6 +144,8 @@ impl Report {
             expected_identity: None,
             creator: None,
             timestamp: None,
+            certificate_identity: None,
+            rekor_integrated_time: None,
         }
     }
 
@@ -140,6 +156,12 @@ impl Report {
         r.status = Status::CouldNotCheck;
         r.verified = false;
         r
+    }
+
+    pub(crate) fn set_signer(&mut self, signer: super::Signer) {
+        self.set_key(signer.key_fingerprint, signer.signing_key_fingerprint);
+        self.certificate_identity = signer.certificate_identity;
+        self.rekor_integrated_time = signer.rekor_integrated_time;
     }
 
     pub(crate) fn set_key(&mut self, key_fingerprint: String, signing_key_fingerprint: String) {

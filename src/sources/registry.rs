@@ -10,7 +10,9 @@ use crate::image::manifest::media_types;
 use crate::image::reference::Reference;
 use crate::sources::http::{HttpClient, HttpError, status_error};
 use base64::Engine as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,6 +24,8 @@ pub enum RegistryError {
     Http(#[from] HttpError),
     #[error("{url}: manifest of {reference} not found (HTTP 404)")]
     ManifestNotFound { reference: String, url: String },
+    #[error("{url}: blob {digest} not found (HTTP 404)")]
+    BlobNotFound { digest: String, url: String },
     #[error("{url}: authentication to {registry} failed: {detail}")]
     Unauthorized {
         url: String,
@@ -40,12 +44,11 @@ pub enum RegistryError {
         "{reference}: a reference without a tag or digest cannot be fetched: add :TAG or @sha256:…"
     )]
     NoTagOrDigest { reference: String },
-    #[error("{repository}: blob {digest} not found (HTTP 404)")]
-    BlobNotFound { repository: String, digest: String },
 }
 
 /// One request to a URL with these headers (a GET or a HEAD).
-type Send<'a> = dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
+type Send<'a> =
+    dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
 
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]
@@ -237,6 +240,66 @@ pub struct Manifest {
     pub bytes: Vec<u8>,
     /// Where it was fetched from.
     pub url: String,
+    /// The `Content-Type` the registry served it with, without
+    /// parameters (`None` when there was none).
+    pub media_type: Option<String>,
+}
+
+impl Manifest {
+    fn from_response(response: crate::sources::http::Response) -> Manifest {
+        let media_type = response
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|v| !v.is_empty());
+        Manifest {
+            bytes: response.body,
+            url: response.url,
+            media_type,
+        }
+    }
+}
+
+/// A blob as the registry served it (not yet checked against its digest).
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub bytes: Vec<u8>,
+    pub url: String,
+}
+
+/// Whether a registry error body (`{"errors":[{"code","message"}]}`) says
+/// the manifest does not exist.
+fn says_manifest_unknown(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<Error>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Error {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    if crate::io::check_nesting(body).is_err() {
+        return false;
+    }
+    let Ok(parsed) = serde_json::from_slice::<Errors>(body) else {
+        return false;
+    };
+    parsed.errors.iter().any(|e| {
+        e.code.eq_ignore_ascii_case("MANIFEST_UNKNOWN")
+            || (e.code.eq_ignore_ascii_case("UNKNOWN")
+                && e.message.to_ascii_lowercase().contains("not found"))
+    })
 }
 
 /// A registry client shared by all fetches of a run (it caches tokens and
@@ -282,6 +345,40 @@ impl RegistryClient {
     /// its tag), accepting every manifest type so that a list or index is
     /// returned as such.
     pub fn get_manifest(&self, reference: &Reference) -> Result<Manifest, RegistryError> {
+        let response = self.manifest_response(reference)?;
+        let url = response.url.clone();
+        match response.status {
+            200..=299 => Ok(Manifest::from_response(response)),
+            404 => Err(RegistryError::ManifestNotFound {
+                reference: reference.to_string(),
+                url,
+            }),
+            s => Err(status_error(&url, s, &response.headers, &response.body).into()),
+        }
+    }
+
+    /// Like [`get_manifest`](Self::get_manifest), but `None` when the
+    /// registry says there is no such manifest: HTTP 404, or another
+    /// status whose error body says `MANIFEST_UNKNOWN` (or, as some
+    /// registries put it, an `UNKNOWN` error "not found"), which
+    /// containers/image also takes for "does not exist".
+    pub fn get_manifest_if_present(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Manifest>, RegistryError> {
+        let response = self.manifest_response(reference)?;
+        match response.status {
+            200..=299 => Ok(Some(Manifest::from_response(response))),
+            404 => Ok(None),
+            _ if says_manifest_unknown(&response.body) => Ok(None),
+            s => Err(status_error(&response.url, s, &response.headers, &response.body).into()),
+        }
+    }
+
+    fn manifest_response(
+        &self,
+        reference: &Reference,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
         let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
             return Err(RegistryError::NoTagOrDigest {
                 reference: reference.to_string(),
@@ -293,18 +390,27 @@ impl RegistryClient {
             ACCEPT,
             HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
         );
-        let max = crate::io::MAX_MANIFEST_SIZE;
-        let response = self.send(reference, &path, &headers, &|url, h| {
-            self.http.get(url, h, max)
-        })?;
+        self.get_path(reference, &path, &headers, crate::io::MAX_MANIFEST_SIZE)
+    }
+
+    /// GET the blob `digest` of `reference`'s repository, reading at most
+    /// `max` bytes. The bytes are not checked against the digest here.
+    pub fn get_blob(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Blob, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let response = self.get_path(reference, &path, &HeaderMap::new(), max)?;
         let url = response.url.clone();
         match response.status {
-            200..=299 => Ok(Manifest {
+            200..=299 => Ok(Blob {
                 bytes: response.body,
                 url,
             }),
-            404 => Err(RegistryError::ManifestNotFound {
-                reference: reference.to_string(),
+            404 => Err(RegistryError::BlobNotFound {
+                digest: digest.to_string(),
                 url,
             }),
             s => Err(status_error(&url, s, &response.headers, &response.body).into()),
@@ -326,10 +432,10 @@ impl RegistryClient {
     }
 
     /// GET the blob `digest` of `reference`'s repository and hand its
-    /// body, at most `max` bytes, to `read` as it arrives. The caller
-    /// checks the digest of what it read. A HEAD request goes first, so
-    /// that authentication and a missing blob are dealt with before the
-    /// body is streamed.
+    /// body, at most `max` bytes, to `read` as it arrives, never holding
+    /// it whole. The caller checks the digest of what it read. A HEAD
+    /// request goes first, so that authentication and a missing blob are
+    /// dealt with before the body is streamed.
     pub fn get_blob_streamed<T>(
         &self,
         reference: &Reference,
@@ -337,13 +443,9 @@ impl RegistryClient {
         max: u64,
         read: impl FnOnce(&mut dyn std::io::Read) -> T,
     ) -> Result<T, RegistryError> {
-        if !self.has_blob(reference, digest)? {
-            return Err(RegistryError::BlobNotFound {
-                repository: reference.repository(),
-                digest: digest.to_string(),
-            });
-        }
         let host = api_host(reference.domain());
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let present = self.has_blob(reference, digest)?;
         let plain = self
             .shared
             .plain_http
@@ -352,8 +454,13 @@ impl RegistryClient {
             .get(host)
             .copied()
             .unwrap_or(false);
-        let path = format!("/v2/{}/blobs/{digest}", reference.path());
         let url = url_for(host, plain, &path);
+        if !present {
+            return Err(RegistryError::BlobNotFound {
+                digest: digest.to_string(),
+                url,
+            });
+        }
         let mut headers = HeaderMap::new();
         let token = self
             .shared
@@ -368,9 +475,21 @@ impl RegistryClient {
         Ok(self.http.get_ok_streamed(&url, &headers, max, read)?)
     }
 
-    /// Sends a request for `path` of `reference`'s registry with `send`,
-    /// over https, or plain http where that is allowed and the registry
-    /// speaks it, authorized as the registry asks.
+    /// GET `path` (`/v2/…`) on `reference`'s registry, over https, or
+    /// plain http for a registry reached without TLS verification that
+    /// does not speak TLS.
+    fn get_path(
+        &self,
+        reference: &Reference,
+        path: &str,
+        headers: &HeaderMap,
+        max: u64,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        self.send(reference, path, headers, &|url, h| self.http.get(url, h, max))
+    }
+
+    /// [`get_path`](Self::get_path) with the request made by `send` (a
+    /// GET or a HEAD).
     fn send(
         &self,
         reference: &Reference,
@@ -380,43 +499,29 @@ impl RegistryClient {
     ) -> Result<crate::sources::http::Response, RegistryError> {
         let host = api_host(reference.domain());
         let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
-        Ok(match known_plain {
-            Some(plain) => {
-                self.get_authorized(reference, &url_for(host, plain, path), headers, send)?
-            }
-            None if self.http.verifies_tls(host) => {
-                self.get_authorized(reference, &url_for(host, false, path), headers, send)?
-            }
+        let get =
+            |plain: bool| self.get_authorized(reference, &url_for(host, plain, path), headers, send);
+        match known_plain {
+            Some(plain) => get(plain),
+            None if self.http.verifies_tls(host) => get(false),
             None => {
                 // Like skopeo with --tls-verify=false: https first, then
                 // plain http if the registry does not speak TLS.
-                match self.get_authorized(reference, &url_for(host, false, path), headers, send) {
-                    Ok(r) => {
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), false);
-                        r
-                    }
+                let (response, plain) = match get(false) {
+                    Ok(r) => (r, false),
                     Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
-                        let r = self.get_authorized(
-                            reference,
-                            &url_for(host, true, path),
-                            headers,
-                            send,
-                        )?;
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), true);
-                        r
+                        (get(true)?, true)
                     }
                     Err(e) => return Err(e),
-                }
+                };
+                self.shared
+                    .plain_http
+                    .lock()
+                    .unwrap()
+                    .insert(host.to_string(), plain);
+                Ok(response)
             }
-        })
+        }
     }
 
     /// A request with the cached authorization, doing the challenge flow

@@ -32,7 +32,7 @@
 mod outcome;
 mod request;
 
-pub use outcome::{ImageOutcome, ImageReason, SourceFailure};
+pub use outcome::{ImageOutcome, ImageReason, MechanismCount, Require, SourceFailure};
 pub use request::{IdentityOverride, ImageList, ImageRequest, ListError, RequestError, Target};
 
 use crate::config::registries_conf::{self, RegistriesConf};
@@ -44,7 +44,9 @@ use crate::image::reference::Reference;
 use crate::signature::check::{Checks, Image, check_signature};
 use crate::signature::identity::ExpectedIdentity;
 use crate::signature::openpgp::{Accepted, Keyring, OpenPgp};
-use crate::signature::{Reason, SignatureOutcome};
+use crate::signature::sigstore::Sigstore;
+use crate::signature::{Kind, Mechanisms, Reason, SignatureOutcome};
+use crate::sources::attachments;
 use crate::sources::graph::{self, Arch, Graph};
 use crate::sources::http::HttpClient;
 use crate::sources::http::{Deadline, TimeLimit};
@@ -62,6 +64,10 @@ pub struct Settings {
     /// Parsed once, shared by every image.
     pub keyring: Keyring,
     pub accepted: Accepted,
+    /// The sigstore trust; `None`: sigstore signatures are not trusted.
+    pub sigstore: Option<Sigstore>,
+    /// Which mechanisms must have a verified signature.
+    pub require: Require,
     /// When key validity is judged.
     pub at: SystemTime,
     /// The sources given, tried in order; the first source that yields a
@@ -118,6 +124,9 @@ struct Resolved {
     /// Where the manifest was fetched from (a mirror, or the image's own
     /// registry); `None` when no registry was read.
     fetched_from: Option<Reference>,
+    /// The image's own signatures (a `dir:` image's directory), read when
+    /// no source is given.
+    own_signatures: Option<SignatureSource>,
 }
 
 impl Checker {
@@ -277,10 +286,19 @@ impl Checker {
         out.digest = Some(resolved.digest.clone());
         out.expected_identity = Some(resolved.expected.name());
 
-        let mechanism = OpenPgp {
+        let openpgp = OpenPgp {
             keyring: &self.settings.keyring,
             accepted: &self.settings.accepted,
         };
+        let mechanism = Mechanisms {
+            openpgp: Some(&openpgp),
+            sigstore: self
+                .settings
+                .sigstore
+                .as_ref()
+                .map(|s| s as &dyn crate::signature::Mechanism),
+        };
+        let require = self.settings.require;
         let checks = Checks {
             mechanism: &mechanism,
             expected: &resolved.expected,
@@ -290,35 +308,72 @@ impl Checker {
             Some(manifest) => Image::Manifest(manifest),
             None => Image::Digest(&resolved.digest),
         };
-        let configured;
-        let sources: Vec<(&SignatureSource, &Reference, String)> =
-            if self.settings.sources.is_empty() {
-                configured = match signature_sources::for_image(
-                    &self.settings.registries_d,
-                    resolved.fetched_from.as_ref(),
-                    &resolved.name,
-                ) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let reason = match e {
-                            NoSignatureSource::None { .. } => ImageReason::NoSignatureSource,
-                            NoSignatureSource::BadLookaside { .. } => ImageReason::SourceError,
-                        };
-                        return out.finish(Status::CouldNotCheck, reason, e.to_string());
-                    }
-                };
-                configured
-                    .iter()
-                    .map(|c| (&c.source, &c.reference, c.to_string()))
-                    .collect()
-            } else {
-                self.settings
-                    .sources
-                    .iter()
-                    .map(|s| (s, &resolved.location, s.to_string()))
-                    .collect()
+        // A registry image's sigstore attachments are read after the
+        // other sources, whatever registries.d says (`policy check` follows
+        // registries.d): they live with the manifest, in the repository it
+        // was fetched from.
+        let attachments = resolved.fetched_from.as_ref().map(|from| {
+            let shown = match attachments::attachment_reference(from, &resolved.digest) {
+                Ok(tag) => format!("sigstore attachments ({tag})"),
+                Err(_) => "sigstore attachments".to_string(),
             };
+            (SignatureSource::Attachments(registry.clone()), from, shown)
+        });
+        // No detached source applies: the image may still have
+        // attachments; if it has none, that is the error to report.
+        let mut no_source = None;
+        let configured;
+        let mut sources: Vec<(&SignatureSource, &Reference, String)> = if let Some(own) = resolved
+            .own_signatures
+            .as_ref()
+            .filter(|_| self.settings.sources.is_empty())
+        {
+            vec![(own, &resolved.location, own.to_string())]
+        } else if self.settings.sources.is_empty() {
+            configured = match signature_sources::for_image(
+                &self.settings.registries_d,
+                resolved.fetched_from.as_ref(),
+                &resolved.name,
+            ) {
+                Ok(c) => c,
+                Err(e @ NoSignatureSource::None { .. }) if attachments.is_some() => {
+                    no_source = Some(e);
+                    Vec::new()
+                }
+                Err(e) => {
+                    let reason = match e {
+                        NoSignatureSource::None { .. } => ImageReason::NoSignatureSource,
+                        NoSignatureSource::BadLookaside { .. } => ImageReason::SourceError,
+                    };
+                    return out.finish(Status::CouldNotCheck, reason, e.to_string());
+                }
+            };
+            configured
+                .iter()
+                .map(|c| (&c.source, &c.reference, c.to_string()))
+                .collect()
+        } else {
+            self.settings
+                .sources
+                .iter()
+                .map(|s| (s, &resolved.location, s.to_string()))
+                .collect()
+        };
+        if let Some((source, from, shown)) = &attachments {
+            sources.push((source, *from, shown.clone()));
+        }
         for (source, reference, shown) in sources {
+            // Once what is required verified, the remaining sources are
+            // not needed; `fetch` still reads the attachments, to keep
+            // their verified sigstore signatures too.
+            if require.satisfied(&out.mechanisms) {
+                if !self.settings.keep_signatures {
+                    break;
+                }
+                if !matches!(source, SignatureSource::Attachments(_)) {
+                    continue;
+                }
+            }
             if let Some(d) = http.deadline().filter(Deadline::has_passed) {
                 out.errors.push(SourceFailure {
                     source: shown,
@@ -332,6 +387,9 @@ impl Checker {
             let read =
                 source.for_each_signature(http, Some(reference), &resolved.digest, &mut |sig| {
                     found += 1;
+                    let kind = Kind::of(&sig.bytes);
+                    let count = out.mechanisms.entry(kind.name()).or_default();
+                    count.found += 1;
                     let report = {
                         let _slot = crate::io::SIGNATURE_CHECKS.acquire(None);
                         check_signature(&sig.bytes, image, &checks)
@@ -352,7 +410,8 @@ impl Checker {
                         out.rejected.push(outcome);
                         return;
                     }
-                    if out.accepted.is_none() {
+                    count.verified += 1;
+                    if out.accepted.is_none() && require.counts(kind) {
                         out.accepted = Some(outcome);
                     } else {
                         out.also_verified.push(outcome);
@@ -374,11 +433,21 @@ impl Checker {
                     })
                 }
             }
-            if out.accepted.is_some() {
-                break;
+        }
+        if let Some(e) = no_source {
+            if out.accepted.is_none() && out.rejected.is_empty() && out.errors.is_empty() {
+                let message = format!(
+                    "{e}; nor does the registry have any {}",
+                    out.sources.join(", ")
+                );
+                return out.finish(
+                    Status::CouldNotCheck,
+                    ImageReason::NoSignatureSource,
+                    message,
+                );
             }
         }
-        let (status, reason, message) = judge(&out);
+        let (status, reason, message) = judge(&out, require);
         log::debug!("{}: {}: {message}", request.input, reason.as_str());
         out.finish(status, reason, message)
     }
@@ -429,6 +498,7 @@ impl Checker {
                     location: r.clone(),
                     name,
                     fetched_from: Some(fetched.from.reference),
+                    own_signatures: None,
                 })
             }
             Target::Version(version) => {
@@ -448,6 +518,43 @@ impl Checker {
                     name: location.clone(),
                     location,
                     fetched_from: None,
+                    own_signatures: None,
+                })
+            }
+            Target::Dir(dir, identity) => {
+                let path = dir.join("manifest.json");
+                let bytes = match crate::io::read_bounded(
+                    &path,
+                    "manifest",
+                    crate::io::MAX_MANIFEST_SIZE,
+                ) {
+                    Ok(b) => b,
+                    Err(crate::io::FileError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound && dir.is_dir() =>
+                    {
+                        return Err((
+                            ImageReason::Rejected(Reason::InvalidManifest),
+                            format!("{}: the dir: image has no manifest.json", dir.display()),
+                        ));
+                    }
+                    Err(e) => return Err((ImageReason::SourceError, crate::io::error_chain(&e))),
+                };
+                let manifest = Manifest::new(bytes);
+                let digest = manifest.digest().map_err(|e| {
+                    (
+                        ImageReason::Rejected(Reason::InvalidManifest),
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                let (expected, location) = identity.expected();
+                Ok(Resolved {
+                    digest,
+                    manifest: Some(manifest),
+                    expected,
+                    name: location.clone(),
+                    location,
+                    fetched_from: None,
+                    own_signatures: Some(SignatureSource::Dir(dir.clone())),
                 })
             }
             Target::Digest(digest, identity) => {
@@ -459,6 +566,7 @@ impl Checker {
                     name: location.clone(),
                     location,
                     fetched_from: None,
+                    own_signatures: None,
                 })
             }
         }

@@ -3,10 +3,11 @@
 //! read. Field names are the JSON schema of `relsig verify`.
 
 use crate::image::digest::Digest;
-use crate::signature::{Reason, SignatureOutcome};
+use crate::signature::{Kind, Reason, SignatureOutcome};
 use crate::sources::stores::Signature;
 use crate::status::Status;
 use serde::{Serialize, Serializer};
+use std::collections::BTreeMap;
 
 /// Why an image got its verdict; the JSON `reason` of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,67 @@ impl Serialize for ImageReason {
     }
 }
 
+/// Which mechanisms must have a verified signature (`--require`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Require {
+    /// A verified signature of either mechanism.
+    #[default]
+    Either,
+    Gpg,
+    Sigstore,
+    /// A verified signature of each.
+    Both,
+}
+
+impl Require {
+    /// The mechanisms that must each have a verified signature (any one
+    /// for [`Require::Either`]).
+    fn kinds(self) -> &'static [Kind] {
+        match self {
+            Require::Either | Require::Both => &[Kind::OpenPgp, Kind::Sigstore],
+            Require::Gpg => &[Kind::OpenPgp],
+            Require::Sigstore => &[Kind::Sigstore],
+        }
+    }
+
+    /// Whether a verified signature of `kind` counts.
+    pub fn counts(self, kind: Kind) -> bool {
+        self.kinds().contains(&kind)
+    }
+
+    fn verified(counts: &BTreeMap<&'static str, MechanismCount>, kind: Kind) -> bool {
+        counts.get(kind.name()).is_some_and(|c| c.verified > 0)
+    }
+
+    /// Whether the verified signatures counted satisfy the requirement.
+    pub fn satisfied(self, counts: &BTreeMap<&'static str, MechanismCount>) -> bool {
+        match self {
+            Require::Either => self.kinds().iter().any(|k| Require::verified(counts, *k)),
+            _ => self.kinds().iter().all(|k| Require::verified(counts, *k)),
+        }
+    }
+
+    /// The mechanisms still missing a verified signature.
+    fn missing(self, counts: &BTreeMap<&'static str, MechanismCount>) -> Vec<Kind> {
+        if self.satisfied(counts) {
+            return Vec::new();
+        }
+        self.kinds()
+            .iter()
+            .copied()
+            .filter(|k| !Require::verified(counts, *k))
+            .collect()
+    }
+}
+
+/// What one mechanism's signatures came to for an image.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct MechanismCount {
+    pub found: usize,
+    pub verified: usize,
+}
+
 /// A source that could not be read.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceFailure {
@@ -85,6 +147,8 @@ pub struct ImageOutcome {
     pub errors: Vec<SourceFailure>,
     /// Sources that were read, in order.
     pub sources: Vec<String>,
+    /// Per mechanism ("gpg", "sigstore"): signatures found and verified.
+    pub mechanisms: BTreeMap<&'static str, MechanismCount>,
     /// The bytes of every verified signature, when
     /// [`Settings::keep_signatures`](super::Settings::keep_signatures) is set.
     #[serde(skip)]
@@ -107,6 +171,7 @@ impl ImageOutcome {
             rejected: Vec::new(),
             errors: Vec::new(),
             sources: Vec::new(),
+            mechanisms: BTreeMap::new(),
             verified_signatures: Vec::new(),
         }
     }
@@ -140,8 +205,9 @@ impl Serialize for LegacyVerdict {
     }
 }
 
-pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
-    if let Some(a) = &out.accepted {
+pub(crate) fn judge(out: &ImageOutcome, require: Require) -> (Status, ImageReason, String) {
+    let missing = require.missing(&out.mechanisms);
+    if let (Some(a), true) = (&out.accepted, missing.is_empty()) {
         let key = a.report.key_fingerprint.as_deref().unwrap_or("?");
         let mut msg = format!("verified using key {key} ({})", a.source);
         // A source that failed after (or besides) the accepted signature
@@ -151,9 +217,16 @@ pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
         }
         return (Status::Verified, ImageReason::Ok, msg);
     }
-    let rejected = out.rejected.len();
-    let best = out
+    // Only the signatures of the mechanisms still missing explain why.
+    let relevant: Vec<&SignatureOutcome> = out
         .rejected
+        .iter()
+        .filter(|s| {
+            require == Require::Either || missing.iter().any(|k| k.name() == s.report.mechanism)
+        })
+        .collect();
+    let rejected = relevant.len();
+    let best = relevant
         .iter()
         .rev()
         .max_by_key(|s| s.report.reason.progress());
@@ -169,12 +242,19 @@ pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
         }
         return (Status::CouldNotCheck, ImageReason::SourceError, msg);
     }
+    let which = match (require, missing.as_slice()) {
+        (Require::Either, _) | (_, []) => String::new(),
+        (_, kinds) => {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+            format!("{} ", names.join(" and "))
+        }
+    };
     match best {
         None => (
             Status::Rejected,
             ImageReason::NoSignatures,
             format!(
-                "no signatures for {} in {}",
+                "no {which}signatures for {} in {}",
                 out.digest
                     .as_ref()
                     .map_or("the image".to_string(), |d| d.to_string()),
@@ -185,7 +265,7 @@ pub(crate) fn judge(out: &ImageOutcome) -> (Status, ImageReason, String) {
             Status::Rejected,
             ImageReason::Rejected(b.report.reason),
             format!(
-                "{rejected} signature(s), none accepted; {}: {} ({})",
+                "{rejected} {which}signature(s), none accepted; {}: {} ({})",
                 b.report.reason.as_str(),
                 b.report.message,
                 b.source

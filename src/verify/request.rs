@@ -19,7 +19,14 @@ pub enum Target {
     /// Only a digest: no registry at all (as the cluster-version-operator
     /// verifies releases), with the identity its signatures must name.
     Digest(Digest, IdentityOverride),
+    /// A containers `dir:` image: its `manifest.json` and the signature
+    /// files beside it (`signature-N`, GPG or sigstore), with the identity
+    /// its signatures must name.
+    Dir(std::path::PathBuf, IdentityOverride),
 }
+
+/// The transport prefix of a containers `dir:` image.
+pub const DIR_TRANSPORT: &str = "dir:";
 
 /// An identity given instead of the one the image argument implies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +74,12 @@ pub enum RequestError {
         "{input}: verifying by digest alone needs the identity the signature must name: add --identity REF or --identity-repository REPO"
     )]
     DigestWithoutIdentity { input: String },
+    #[error(
+        "{input}: a dir: image has no name of its own: add --identity REF or --identity-repository REPO (the identity its signatures must name)"
+    )]
+    DirWithoutIdentity { input: String },
+    #[error("{input}: dir: needs a directory path (dir:PATH)")]
+    EmptyDir { input: String },
 }
 
 impl ImageRequest {
@@ -78,7 +91,19 @@ impl ImageRequest {
         input: &str,
         identity: Option<IdentityOverride>,
     ) -> Result<ImageRequest, RequestError> {
-        let target = if graph::is_release_version(input) {
+        let target = if let Some(path) = input.strip_prefix(DIR_TRANSPORT) {
+            if path.is_empty() {
+                return Err(RequestError::EmptyDir {
+                    input: input.to_string(),
+                });
+            }
+            let Some(id) = identity.clone() else {
+                return Err(RequestError::DirWithoutIdentity {
+                    input: input.to_string(),
+                });
+            };
+            Target::Dir(path.into(), id)
+        } else if graph::is_release_version(input) {
             Target::Version(input.to_string())
         } else if let Some(e) = version_mistake(input) {
             return Err(e);

@@ -35,6 +35,8 @@ impl Mechanism for OpenPgp<'_> {
         let signer = Signer {
             key_fingerprint: v.primary.to_hex(),
             signing_key_fingerprint: v.signing_key.to_hex(),
+            certificate_identity: None,
+            rekor_integrated_time: None,
         };
         if !self
             .accepted
