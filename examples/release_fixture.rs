@@ -12,11 +12,11 @@
 #[path = "../tests/common/release.rs"]
 mod release;
 
-use release::{MIRROR_REPO, OCP_RELEASE, Pusher, TestRelease, idms};
-use sequoia_openpgp as openpgp;
 use openpgp::cert::prelude::*;
 use openpgp::serialize::Serialize as _;
 use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
+use release::{MIRROR_REPO, OCP_RELEASE, Pusher, TestRelease, idms};
+use sequoia_openpgp as openpgp;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -37,7 +37,11 @@ fn main() {
     let (cert, _) = CertBuilder::new()
         .add_userid("relsig bench <bench@example.org>")
         .set_cipher_suite(CipherSuite::Cv25519)
-        .set_primary_key_flags(openpgp::types::KeyFlags::empty().set_certification().set_signing())
+        .set_primary_key_flags(
+            openpgp::types::KeyFlags::empty()
+                .set_certification()
+                .set_signing(),
+        )
         .generate()
         .expect("generate key");
     let mut key = Vec::new();
@@ -66,6 +70,10 @@ fn main() {
     let sig_dir = dir.join("store").join(digest.replacen(':', "=", 1));
     std::fs::create_dir_all(&sig_dir).unwrap();
     std::fs::write(sig_dir.join("signature-1"), signature).unwrap();
-    std::fs::write(dir.join("idms.yaml"), idms(&format!("{addr}/{MIRROR_REPO}"))).unwrap();
+    std::fs::write(
+        dir.join("idms.yaml"),
+        idms(&format!("{addr}/{MIRROR_REPO}")),
+    )
+    .unwrap();
     std::fs::write(dir.join("release.txt"), format!("{OCP_RELEASE}@{digest}\n")).unwrap();
 }

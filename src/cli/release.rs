@@ -95,9 +95,22 @@ fn release_argument(a: clap::Arg) -> clap::Arg {
     )
 }
 
+/// `--require` of `relsig release info|audit`: what an OpenShift 4.21
+/// cluster requires of a release by default.
+fn release_require(a: clap::Arg) -> clap::Arg {
+    a.default_value("both").help(
+        "Which signatures the release must have. The default is what a 4.21 cluster requires: \
+         the cluster-version-operator's GPG signature (built-in release keys, or --keyring) \
+         and the sigstore signature of the default `openshift` ClusterImagePolicy (release \
+         key 3 for quay.io/openshift-release-dev/ocp-release, or --sigstore-key), read from \
+         the release's .sig attachment in the mirror; gpg for clusters before 4.21",
+    )
+}
+
 /// Arguments of `relsig release info`.
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("images", release_argument), mut_arg("from_file", |a| a.hide(true)))]
+#[command(mut_arg("require", release_require))]
 struct InfoArgs {
     #[command(flatten)]
     common: ReleaseCommon,
@@ -118,6 +131,7 @@ enum InfoOutput {
 /// Arguments of `relsig release audit`.
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("images", release_argument), mut_arg("from_file", |a| a.hide(true)))]
+#[command(mut_arg("require", release_require))]
 struct AuditArgs {
     #[command(flatten)]
     common: ReleaseCommon,
@@ -232,7 +246,9 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
         }
         Target::Digest(_, o) => (request.clone(), o.expected().1.without_tag_or_digest()),
         Target::Dir(..) => {
-            bail!("{input}: a dir: image is not a release in a registry: give a version or a pull spec")
+            bail!(
+                "{input}: a dir: image is not a release in a registry: give a version or a pull spec"
+            )
         }
     };
     let reads_registries = true;
@@ -289,6 +305,39 @@ fn verdict_line(o: &ImageOutcome) -> String {
     outcome_text(o, false).trim_end().to_string()
 }
 
+/// What a cluster would do with a release that is not verified, for
+/// the release's message: without the sigstore signature the default
+/// `openshift` ClusterImagePolicy makes CRI-O refuse to run the release
+/// image; without the GPG one the cluster-version-operator refuses the
+/// update.
+fn consequence(o: &ImageOutcome) -> Option<&'static str> {
+    if o.verified {
+        return None;
+    }
+    let verified = |mechanism: &str| o.mechanisms.get(mechanism).is_some_and(|c| c.verified > 0);
+    let sigstore = relsig::signature::Kind::Sigstore.name();
+    let openpgp = relsig::signature::Kind::OpenPgp.name();
+    if verified(openpgp) && !verified(sigstore) {
+        Some(
+            "the cluster would refuse to run the release: its ClusterImagePolicy requires a verified sigstore signature",
+        )
+    } else if verified(sigstore) && !verified(openpgp) {
+        Some(
+            "the cluster-version-operator would refuse the update: it requires a verified GPG signature",
+        )
+    } else {
+        None
+    }
+}
+
+/// The release's reason message, with what the cluster would make of it.
+fn release_message(o: &ImageOutcome) -> String {
+    match consequence(o) {
+        Some(c) => format!("{c}; {}", o.message),
+        None => o.message.clone(),
+    }
+}
+
 /// The release's JSON member: the signature's outcome and, when read,
 /// where from and what it is.
 fn release_json(opened: &Opened, release: Option<&Release>) -> serde_json::Value {
@@ -332,7 +381,10 @@ fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
     let release = match &opened.read {
         None => {
             errln!("relsig: {}", verdict_line(o));
-            return fail(o.status, o.reason.as_str(), &o.message);
+            if let Some(c) = consequence(o) {
+                errln!("relsig: {c}");
+            }
+            return fail(o.status, o.reason.as_str(), &release_message(o));
         }
         Some(Err(e)) => {
             let message = relsig::io::error_chain(e);
@@ -407,9 +459,12 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
                     );
                     (e.status(), e.reason(), message)
                 }
-                _ => (o.status, o.reason.as_str(), o.message.clone()),
+                _ => (o.status, o.reason.as_str(), release_message(o)),
             };
             let mut text = outcome_text(o, false);
+            if let Some(c) = consequence(o) {
+                text.push_str(&format!("  {c}\n"));
+            }
             if o.verified {
                 text.push_str(&format!("NOT audited {}: {message}\n", opened.input));
             }

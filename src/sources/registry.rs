@@ -47,8 +47,7 @@ pub enum RegistryError {
 }
 
 /// One request to a URL with these headers (a GET or a HEAD).
-type Send<'a> =
-    dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
+type Send<'a> = dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
 
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]
@@ -485,7 +484,9 @@ impl RegistryClient {
         headers: &HeaderMap,
         max: u64,
     ) -> Result<crate::sources::http::Response, RegistryError> {
-        self.send(reference, path, headers, &|url, h| self.http.get(url, h, max))
+        self.send(reference, path, headers, &|url, h| {
+            self.http.get(url, h, max)
+        })
     }
 
     /// [`get_path`](Self::get_path) with the request made by `send` (a
@@ -499,8 +500,9 @@ impl RegistryClient {
     ) -> Result<crate::sources::http::Response, RegistryError> {
         let host = api_host(reference.domain());
         let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
-        let get =
-            |plain: bool| self.get_authorized(reference, &url_for(host, plain, path), headers, send);
+        let get = |plain: bool| {
+            self.get_authorized(reference, &url_for(host, plain, path), headers, send)
+        };
         match known_plain {
             Some(plain) => get(plain),
             None if self.http.verifies_tls(host) => get(false),

@@ -73,7 +73,8 @@ impl Setup {
     }
 
     /// `relsig release <command>` of the release with the mirror mapping,
-    /// the signature store and the test key.
+    /// the signature store and the test key, requiring the GPG signature
+    /// only (a cluster before 4.21).
     fn run(&self, command: &str, extra: &[&str]) -> Run {
         let pullspec = self.pullspec();
         let mut args = vec![
@@ -87,6 +88,8 @@ impl Setup {
             &self.store.url,
             "--keyring",
             s(&self.keyring),
+            "--require",
+            "gpg",
             "--mirror-config",
             s(&self.idms),
         ];
@@ -393,6 +396,8 @@ fn a_component_served_under_its_digest_with_other_bytes_is_rejected() {
         &t.store.url,
         "--keyring",
         s(&t.keyring),
+        "--require",
+        "gpg",
         "--mirror",
         &release_mirror,
         "--mirror",
@@ -438,6 +443,8 @@ fn without_a_verified_release_signature_nothing_of_the_release_is_used() {
             store,
             "--keyring",
             s(&t.keyring),
+            "--require",
+            "gpg",
             "--mirror-config",
             s(&t.idms),
             "--output",
@@ -508,6 +515,8 @@ fn a_registry_that_is_down_cannot_be_audited() {
         &store.url,
         "--keyring",
         s(&keyring),
+        "--require",
+        "gpg",
         "--mirror-config",
         s(&idms),
         "--output",
@@ -515,4 +524,55 @@ fn a_registry_that_is_down_cannot_be_audited() {
     ]);
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(run.json()["release"]["reason"], "registry-error", "{run:?}");
+}
+
+#[test]
+fn a_missing_sigstore_signature_is_what_the_cluster_would_refuse() {
+    // The default policy: the GPG signature and, as 4.21's `openshift`
+    // ClusterImagePolicy requires, a sigstore signature (here by Red Hat's
+    // release key 3) in the release's `.sig` attachment, which the mirror
+    // does not have.
+    let t = Setup::new(1);
+    let key3 =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/SIGSTORE-redhat-release3.pem");
+    let pullspec = t.pullspec();
+    let run = |output: &'static str| {
+        relsig(&[
+            "release",
+            "audit",
+            &pullspec,
+            "--tls-verify=false",
+            "--retries",
+            "0",
+            "--signature-store",
+            &t.store.url,
+            "--keyring",
+            s(&t.keyring),
+            "--sigstore-key",
+            s(&key3),
+            "--mirror-config",
+            s(&t.idms),
+            "--output",
+            output,
+        ])
+    };
+    let json = run("json");
+    assert_eq!(json.code, 1, "{json:?}");
+    let doc = json.json();
+    assert_eq!(doc["release"]["status"], "rejected", "{json:?}");
+    assert_eq!(doc["release"]["reason"], "no-signatures", "{json:?}");
+    let message = doc["release"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the cluster would refuse to run the release"),
+        "{message}"
+    );
+    assert!(message.contains("no sigstore signatures"), "{message}");
+    assert_eq!(doc["components"].as_array().unwrap().len(), 0);
+    let text = run("text");
+    assert_eq!(text.code, 1, "{text:?}");
+    assert!(
+        text.stdout
+            .contains("the cluster would refuse to run the release"),
+        "{text:?}"
+    );
 }
