@@ -22,6 +22,8 @@
 //!   [`sources::http`] (the one HTTP client, with [`sources::certs_d`]'s
 //!   per-host CAs), [`sources::registry`],
 //!   [`sources::stores`] (release mirror, lookaside, directory),
+//!   [`sources::attachments`] (sigstore signatures: a registry's `.sig`
+//!   tag, OCI layouts),
 //!   [`sources::configmap`] and [`sources::graph`] (release version →
 //!   digest through the update graph).
 //! - [`config`]: the containers configuration users already have:
