@@ -24,8 +24,8 @@ fn built_in_keys_are_the_tested_red_hat_key_files() {
         compared += 1;
     }
     assert_eq!(
-        compared, 3,
-        "keys/ holds the two built-in keys and RHEL 9's key file"
+        compared, 4,
+        "keys/ holds the two built-in GPG keys, RHEL 9's key file and the sigstore release key 3"
     );
 }
 
