@@ -413,7 +413,8 @@ const VERIFY_EXAMPLES: &str = "Examples:
       --sigstore-key cosign.pub --rekor-key rekor.pub
 
   # Both a GPG and a sigstore signature must verify (built-in Red Hat keys):
-  relsig verify quay.io/openshift-release-dev/ocp-release:4.21.0-x86_64 --require both
+  relsig verify dir:release --require both \\
+      --identity quay.io/openshift-release-dev/ocp-release:4.21.0-x86_64
 
   # In CI: JUnit XML for the test report, one testcase per image:
   relsig verify --from-file images.txt --output junit > relsig-verify.xml
