@@ -1,5 +1,5 @@
 //! relsig: verify container image signatures in the "atomic container
-//! signature" (simple signing) format.
+//! signature" (simple signing) format, and sigstore (cosign) signatures.
 //!
 //! The pipeline, one folder a stage; each stage uses only the ones above
 //! it in this list:
@@ -14,7 +14,8 @@
 //!   ([`signature::check`]): a *mechanism* turns the signature blob and the
 //!   trusted keys into "this payload, signed by this key"
 //!   ([`signature::openpgp`], where a signature's cryptography is
-//!   checked); then the payload rules ([`signature::payload`]), the
+//!   checked, or [`signature::sigstore`], chosen per blob by
+//!   [`signature::Kind::of`]); then the payload rules ([`signature::payload`]), the
 //!   manifest digest, and the signed identity ([`signature::identity`],
 //!   where the signed identity is compared). [`signature::inspect`]
 //!   describes a signature without verifying it.
@@ -22,6 +23,8 @@
 //!   [`sources::http`] (the one HTTP client, with [`sources::certs_d`]'s
 //!   per-host CAs), [`sources::registry`],
 //!   [`sources::stores`] (release mirror, lookaside, directory),
+//!   [`sources::attachments`] (sigstore signatures: a registry's `.sig`
+//!   tag, OCI layouts),
 //!   [`sources::configmap`] and [`sources::graph`] (release version →
 //!   digest through the update graph).
 //! - [`config`]: the containers configuration users already have:
@@ -36,7 +39,8 @@
 //!   [`policy::evidence`] (manifest and signatures gathered as
 //!   containers/image gathers them), [`policy::eval`] (the decision CRI-O
 //!   would make), [`policy::lint`], [`policy::node_keys`] (the key files a
-//!   policy names, and RHCOS's), [`policy::render`] (MachineConfig,
+//!   policy names, and RHCOS's), [`policy::sigstore`] (a
+//!   `sigstoreSigned`'s keys and roots, loaded), [`policy::render`] (MachineConfig,
 //!   Butane) and [`policy::init`] (Red Hat's starting files).
 //! - [`release`]: OpenShift releases component by component (`relsig
 //!   release`): the release image's last layer ([`release::layer`]), its

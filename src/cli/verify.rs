@@ -28,7 +28,9 @@ pub struct ImageArgs {
     /// Images: a tag reference (the signed identity must equal it), a
     /// digest reference REPO@sha256:… (the identity must be in REPO), or an
     /// OpenShift release version such as 4.15.0 (resolved through the
-    /// update graph, no registry needed).
+    /// update graph, no registry needed), or a containers `dir:DIR` image
+    /// (its manifest.json and signature-N files; needs --identity or
+    /// --identity-repository).
     #[arg(value_name = "IMAGE")]
     pub images: Vec<String>,
 
@@ -404,6 +406,15 @@ const VERIFY_EXAMPLES: &str = "Examples:
   # Many images in one run, 32 at a time (lines: IMAGE [IDENTITY]):
   relsig verify --from-file images.txt \\
       --signature-store https://sigs.internal/ -j 32
+
+  # A containers dir: image (skopeo copy … dir:img) with GPG or sigstore
+  # signatures beside its manifest, a cosign key and the Rekor key:
+  relsig verify dir:img --identity-repository quay.io/org/app \\
+      --sigstore-key cosign.pub --rekor-key rekor.pub
+
+  # Both a GPG and a sigstore signature must verify (built-in Red Hat keys):
+  relsig verify dir:release --require both \\
+      --identity quay.io/openshift-release-dev/ocp-release:4.21.0-x86_64
 
   # In CI: JUnit XML for the test report, one testcase per image:
   relsig verify --from-file images.txt --output junit > relsig-verify.xml

@@ -137,6 +137,28 @@ pub struct SigstoreSigned {
     pub identity: SignedIdentity,
 }
 
+impl SigstoreSigned {
+    /// The files it names (keys, Rekor keys, CA certificates), in order.
+    pub fn paths(&self) -> Vec<&str> {
+        fn path(s: &Source) -> Option<&str> {
+            match s {
+                Source::Path(p) => Some(p.as_str()),
+                Source::Data(_) => None,
+            }
+        }
+        let mut out: Vec<&str> = match &self.trust {
+            SigstoreTrust::Keys(k) => k.paths(),
+            SigstoreTrust::Fulcio(f) => path(&f.ca).into_iter().collect(),
+            SigstoreTrust::Pki(p) => path(&p.ca_roots)
+                .into_iter()
+                .chain(p.ca_intermediates.as_ref().and_then(path))
+                .collect(),
+        };
+        out.extend(self.rekor.iter().flat_map(Keys::paths));
+        out
+    }
+}
+
 /// The root of trust of a `sigstoreSigned`: exactly one of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SigstoreTrust {

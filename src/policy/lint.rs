@@ -121,7 +121,7 @@ fn lint_requirement(
     let sb = match &req.rule {
         Rule::SignedBy(sb) => sb,
         Rule::SigstoreSigned(ss) => {
-            for p in sigstore_paths(ss) {
+            for p in ss.paths() {
                 if !p.starts_with('/') {
                     warn(
                         out,
@@ -216,27 +216,6 @@ fn lint_requirement(
             }
         }
     }
-}
-
-/// The files a `sigstoreSigned` names.
-fn sigstore_paths(ss: &super::config::SigstoreSigned) -> Vec<&str> {
-    use super::config::{SigstoreTrust, Source};
-    fn source(s: &Source) -> Option<&str> {
-        match s {
-            Source::Path(p) => Some(p.as_str()),
-            Source::Data(_) => None,
-        }
-    }
-    let mut out: Vec<&str> = ss.rekor.iter().flat_map(Keys::paths).collect();
-    match &ss.trust {
-        SigstoreTrust::Keys(k) => out.extend(k.paths()),
-        SigstoreTrust::Fulcio(f) => out.extend(source(&f.ca)),
-        SigstoreTrust::Pki(p) => {
-            out.extend(source(&p.ca_roots));
-            out.extend(p.ca_intermediates.as_ref().and_then(source));
-        }
-    }
-    out
 }
 
 /// Warns when no certificate of `keyring` has a key that may make

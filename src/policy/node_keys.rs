@@ -5,7 +5,7 @@
 //! `/etc/pki/rpm-gpg`, a node always has). Also which files a
 //! MachineConfig must install: every one RHCOS does not ship.
 
-use super::config::{Keys, Policy, Requirement, Rule};
+use super::config::{Policy, Requirement, Rule};
 use super::resolve_key_path;
 use crate::signature::openpgp::keyring::{Keyring, KeyringError};
 use std::collections::BTreeSet;
@@ -29,8 +29,7 @@ pub struct ShippedKey {
     pub copy_of: &'static str,
 }
 
-/// The key files RHCOS ships that a policy may name. (The sigstore key
-/// joins when relsig verifies sigstore signatures.)
+/// The key files RHCOS ships that a policy may name.
 pub const RHCOS_KEYS: [ShippedKey; 1] = [ShippedKey {
     node_path: REDHAT_KEY_NODE_PATH,
     contents: REDHAT_KEY_FILE,
@@ -138,15 +137,16 @@ pub fn all_requirements(policy: &Policy) -> impl Iterator<Item = &Requirement> {
     )
 }
 
-/// Every key path the policy's `signedBy` requirements name, sorted,
-/// each once.
+/// Every key path the policy's `signedBy` and `sigstoreSigned`
+/// requirements name (sigstore keys, Rekor keys and CA certificates
+/// too), sorted, each once.
 pub fn key_paths(policy: &Policy) -> Vec<String> {
     let paths: BTreeSet<&str> = all_requirements(policy)
-        .filter_map(|r| match &r.rule {
-            Rule::SignedBy(sb) => Some(&sb.keys),
-            _ => None,
+        .flat_map(|r| match &r.rule {
+            Rule::SignedBy(sb) => sb.keys.paths(),
+            Rule::SigstoreSigned(ss) => ss.paths(),
+            _ => Vec::new(),
         })
-        .flat_map(Keys::paths)
         .collect();
     paths.into_iter().map(str::to_string).collect()
 }

@@ -21,7 +21,7 @@
 //! Bounded before any payload is fetched: a manifest with more than
 //! [`MAX_SIGSTORE_SIGNATURES`] layers is refused, and so is a layer that
 //! declares more than [`MAX_SIGSTORE_PAYLOAD`] bytes; each blob is read
-//! with that limit and must match its declared size and digest.
+//! up to its declared size and must match it and its digest.
 
 use crate::image::digest::Digest;
 use crate::image::manifest::media_types::OCI_MANIFEST;
@@ -246,7 +246,9 @@ pub fn registry_signatures(
     let layers = attachment_layers(&manifest.bytes, manifest.media_type.as_deref(), &location)?;
     log::debug!("{location}: {} sigstore attachment layer(s)", layers.len());
     for (i, layer) in layers.into_iter().enumerate() {
-        let blob = client.get_blob(&sig_ref, &layer.digest, MAX_SIGSTORE_PAYLOAD)?;
+        // Never more than the layer declares (itself at most
+        // MAX_SIGSTORE_PAYLOAD): a longer answer is wrong anyway.
+        let blob = client.get_blob(&sig_ref, &layer.digest, layer.size)?;
         each(signature_of(layer, blob.bytes, &location, i + 1)?);
     }
     Ok(())

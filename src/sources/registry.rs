@@ -847,6 +847,24 @@ mod tests {
     }
 
     #[test]
+    fn manifest_unknown_is_recognised_as_registries_say_it() {
+        // distribution and the OCI spec; registry.redhat.io; Harbor.
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+        ));
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"UNKNOWN","message":"Not Found"}]}"#
+        ));
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"UNKNOWN","message":"artifact x not found"}]}"#
+        ));
+        assert!(!says_manifest_unknown(
+            br#"{"errors":[{"code":"UNAUTHORIZED","message":"not found"}]}"#
+        ));
+        assert!(!says_manifest_unknown(b"<html>not found</html>"));
+    }
+
+    #[test]
     fn docker_hub_uses_its_api_host() {
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
         assert_eq!(api_host("127.0.0.1:5000"), "127.0.0.1:5000");

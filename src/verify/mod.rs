@@ -6,7 +6,11 @@
 //!
 //! The signature sources are those given; when none is, the containers
 //! configuration decides per image ([`crate::config::signature_sources`]),
-//! and an image no source applies to cannot be checked. Manifests are
+//! and an image no source applies to cannot be checked. A registry image's
+//! sigstore attachments ([`crate::sources::attachments`]) are read after
+//! those, whatever registries.d says, in the repository the manifest came
+//! from; `fetch` reads them even once the requirement is met, to keep
+//! their verified signatures. Manifests are
 //! fetched through registries.conf's mirrors
 //! ([`crate::config::registries_conf`]); the image keeps its own name.
 //!
@@ -70,9 +74,10 @@ pub struct Settings {
     pub require: Require,
     /// When key validity is judged.
     pub at: SystemTime,
-    /// The sources given, tried in order; the first source that yields a
-    /// verified signature ends the search. When empty, `registries_d`
-    /// and relsig's defaults choose each image's sources.
+    /// The sources given, tried in order; the first source after which
+    /// the requirement is met ends the search. When empty, `registries_d`
+    /// and relsig's defaults choose each image's sources. A registry
+    /// image's sigstore attachments come after either.
     pub sources: Vec<SignatureSource>,
     /// registries.d: lookasides for images when no source is given.
     pub registries_d: RegistriesD,

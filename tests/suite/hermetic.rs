@@ -15,17 +15,24 @@ fn built_in_keys_are_the_tested_red_hat_key_files() {
         if name.starts_with("LICENSE") || name.ends_with(".md") {
             continue;
         }
-        let fixture = fixtures().join("redhat-keys").join(&name);
+        // The OpenPGP keys' copies are in redhat-keys/, the sigstore key's
+        // with the rest of the sigstore material.
+        let folder = if name.ends_with(".pem") {
+            "sigstore/redhat"
+        } else {
+            "redhat-keys"
+        };
+        let fixture = fixtures().join(folder).join(&name);
         assert_eq!(
             std::fs::read(&path).unwrap(),
             std::fs::read(&fixture).unwrap_or_default(),
-            "keys/{name} differs from fixtures/redhat-keys/{name}"
+            "keys/{name} differs from fixtures/{folder}/{name}"
         );
         compared += 1;
     }
     assert_eq!(
-        compared, 3,
-        "keys/ holds the two built-in keys and RHEL 9's key file"
+        compared, 4,
+        "keys/ holds the two built-in GPG keys, RHEL 9's key file and the sigstore release key 3"
     );
 }
 

@@ -338,7 +338,8 @@ fn lint_of_the_fixtures() {
         r#"error transports.docker["bogus/key-data-example"]"#,
         r#"error transports.docker["example.com/production"][0].keyPath"#,
         r#"error docker["localhost/invalid/url/test"].lookaside"#,
-        r#"warning transports.docker["example.com/sigstore/key-path-example"][0]"#,
+        r#"error transports.docker["example.com/sigstore/key-path-example"][0].keyPath"#,
+        r#"error transports.docker["example.com/sigstore/key-data-example"][0].keyData"#,
         r#"warning transports.docker["example.com/hardened-x509"][0].keyType"#,
         r#"warning transports.docker["example.com/hardened"][2]"#,
     ] {

@@ -431,7 +431,7 @@ fn containers_image_fixture_policy_scopes_and_verdicts() {
             "example.com/sigstore/key-data-example:1",
             Some("example.com/sigstore/key-data-example"),
             Verdict::CannotDecide,
-            R::UnsupportedRequirement,
+            R::KeysUnavailable,
         ),
         (
             "registry.access.redhat.com/rhel7:latest",

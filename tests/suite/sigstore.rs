@@ -908,3 +908,98 @@ fn inspect_shows_a_sigstore_signature_unverified() {
         "{run:?}"
     );
 }
+
+/// The trusts a hostile signature is opened with: keys, keys with Rekor,
+/// Fulcio, PKI (containers/image's fixtures).
+fn every_trust() -> Vec<relsig::signature::sigstore::Sigstore> {
+    use relsig::signature::sigstore::certs::pool_from_pem;
+    use relsig::signature::sigstore::{PublicKey, Sigstore, Trust};
+    let key = |n: &str| PublicKey::from_pem(&std::fs::read(ci(n)).unwrap()).unwrap();
+    let pem = |n: &str| pool_from_pem(&std::fs::read(ci(n)).unwrap());
+    [
+        Trust::Keys {
+            keys: vec![key("cosign.pub"), key("cosign2.pub")],
+            rekor: vec![],
+        },
+        Trust::Keys {
+            keys: vec![key("cosign2.pub")],
+            rekor: vec![key("rekor.pub")],
+        },
+        Trust::Fulcio {
+            roots: pem("fulcio_v1.crt.pem"),
+            oidc_issuer: "https://github.com/login/oauth".into(),
+            subject_email: "mitr@redhat.com".into(),
+            rekor: vec![key("rekor.pub")],
+        },
+        Trust::Pki {
+            roots: pem("pki_root_crts.pem"),
+            intermediates: pem("pki_intermediate_crts.pem"),
+            subject_email: Some("qiwan@redhat.com".into()),
+            subject_hostname: Some("myhost.example.com".into()),
+        },
+    ]
+    .into_iter()
+    .map(|trust| Sigstore { trust })
+    .collect()
+}
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+    use relsig::signature::Mechanism as _;
+
+    /// The real signatures whose parts the strategies damage.
+    fn originals() -> Vec<Value> {
+        [
+            "dir-img-cosign-valid/signature-1",
+            "dir-img-cosign-key-rekor-valid/signature-1",
+            "dir-img-cosign-fulcio-rekor-valid/signature-1",
+            "dir-img-cosign-pki-valid/signature-1",
+        ]
+        .iter()
+        .map(|p| {
+            let b = std::fs::read(ci(p)).unwrap();
+            serde_json::from_slice(&b[SIGSTORE_PREFIX.len()..]).unwrap()
+        })
+        .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any bytes after the prefix: refused, never a panic.
+        #[test]
+        fn arbitrary_bytes_are_refused(tail in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let mut blob = SIGSTORE_PREFIX.to_vec();
+            blob.extend(tail);
+            for m in every_trust() {
+                prop_assert!(m.open(&blob, std::time::SystemTime::now()).is_err());
+            }
+        }
+
+        /// One annotation of a real signature with a bit flipped and cut
+        /// short: checked with every trust without a panic.
+        #[test]
+        fn damaged_annotations_never_panic(
+            which in 0usize..4,
+            name in prop::sample::select(vec![SIG, BUNDLE, CERT, CHAIN]),
+            cut in any::<prop::sample::Index>(),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            let mut v = originals()[which].clone();
+            let value = v["annotations"][name].as_str().unwrap_or("").to_string();
+            let mut bytes = value.into_bytes();
+            if !bytes.is_empty() {
+                let i = flip.index(bytes.len());
+                bytes[i] ^= 0x01;
+                bytes.truncate(cut.index(bytes.len() + 1).max(1));
+            }
+            v["annotations"][name] = json!(String::from_utf8_lossy(&bytes));
+            let mut blob = SIGSTORE_PREFIX.to_vec();
+            blob.extend(serde_json::to_vec(&v).unwrap());
+            for m in every_trust() {
+                let _ = m.open(&blob, std::time::SystemTime::now());
+            }
+        }
+    }
+}

@@ -214,25 +214,44 @@ fn a_layer_whose_blob_does_not_match_is_refused() {
     let setup = Setup::start();
     let key = CosignKey::p256();
     let good = Layer::signed(&key, &setup.identity, NOO_DIGEST);
-    setup.attach(std::slice::from_ref(&good));
-    // Replace the tag with a manifest declaring a wrong size for the
-    // same blob.
     let blob = setup.registry.put_blob(REPO, &good.payload);
     let config = setup.registry.put_blob(REPO, b"{}");
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": crate::common::cosign::OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": config},
-        "layers": [{"mediaType": crate::common::cosign::SIMPLE_SIGNING, "size": good.payload.len() - 1, "digest": blob, "annotations": good.annotations}],
-    });
-    setup.registry.put_manifest(
-        REPO,
-        &attachment_tag(NOO_DIGEST),
-        crate::common::cosign::OCI_MANIFEST,
-        &serde_json::to_vec(&manifest).unwrap(),
-    );
+    // The tag holds a manifest declaring a wrong size for the blob.
+    let attach_with_size = |size: usize| {
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": crate::common::cosign::OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": config},
+            "layers": [{"mediaType": crate::common::cosign::SIMPLE_SIGNING, "size": size, "digest": blob, "annotations": good.annotations}],
+        });
+        setup.registry.put_manifest(
+            REPO,
+            &attachment_tag(NOO_DIGEST),
+            crate::common::cosign::OCI_MANIFEST,
+            &serde_json::to_vec(&manifest).unwrap(),
+        );
+    };
+    let len = good.payload.len();
+    // Smaller: the blob is not read past the declared size.
+    attach_with_size(len - 1);
     let e = read_attachments(&setup.image).unwrap_err().to_string();
-    assert!(e.contains("layer 1: the blob has"), "{e}");
+    assert!(
+        e.ends_with(&format!(
+            "/blobs/{blob}: response larger than {} bytes",
+            len - 1
+        )),
+        "{e}"
+    );
+    // Larger: the whole blob arrives, and is found short.
+    attach_with_size(len + 1);
+    let e = read_attachments(&setup.image).unwrap_err().to_string();
+    assert!(
+        e.ends_with(&format!(
+            "layer 1: the blob has {len} bytes, the manifest says {}",
+            len + 1
+        )),
+        "{e}"
+    );
 }
 
 #[test]
@@ -803,4 +822,65 @@ fn lint_warns_where_sigstore_signed_scopes_get_no_attachments() {
             .contains("(add `docker: {registry.redhat.io: {use-sigstore-attachments: true}}`)"),
         "{run:?}"
     );
+}
+
+#[test]
+fn a_hostile_registry_cannot_make_an_attachment_blob_unbounded() {
+    // A loopback server posing as the registry: the image's manifest, a
+    // `.sig` manifest declaring a small layer, and for that layer's blob
+    // an endless stream. The blob is read up to the size its layer
+    // declares, then the source fails with one line naming the URL.
+    use crate::common::mirror::{Mirror, Route};
+    let mirror = Mirror::start();
+    let addr = mirror.url.trim_start_matches("http://").to_string();
+    let manifest = std::fs::read(noo_dir().join("manifest.json")).unwrap();
+    mirror.put(
+        &format!("/v2/app/manifests/{NOO_DIGEST}"),
+        Route::Typed {
+            content_type: "application/vnd.docker.distribution.manifest.v2+json",
+            body: manifest,
+        },
+    );
+    let blob = format!("sha256:{:064x}", 1);
+    let sig_manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": crate::common::cosign::OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": blob},
+        "layers": [{"mediaType": crate::common::cosign::SIMPLE_SIGNING, "size": 100, "digest": blob, "annotations": {}}],
+    });
+    mirror.put(
+        &format!("/v2/app/manifests/{}", attachment_tag(NOO_DIGEST)),
+        Route::Typed {
+            content_type: crate::common::cosign::OCI_MANIFEST,
+            body: serde_json::to_vec(&sig_manifest).unwrap(),
+        },
+    );
+    let blob_path = format!("/v2/app/blobs/{blob}");
+    mirror.put(
+        &blob_path,
+        Route::Huge {
+            len: 1 << 30,
+            chunked: true,
+        },
+    );
+    let image = format!("{addr}/app@{NOO_DIGEST}");
+    let run = relsig(&[
+        "verify",
+        &image,
+        "--tls-verify=false",
+        "--timeout",
+        "20",
+        "--retries",
+        "0",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let url = format!("{}{blob_path}", mirror.url);
+    assert!(
+        run.stdout
+            .contains(&format!("{url}: response larger than 100 bytes")),
+        "{run:?}"
+    );
+    assert_eq!(mirror.hits(&blob_path), 1);
 }

@@ -1,5 +1,5 @@
 //! The sigstore (cosign) signature mechanism: a signature blob in
-//! containers/image's on-disk form ([`format`]) checked as
+//! containers/image's on-disk form ([`format`](mod@format)) checked as
 //! containers/image's `sigstoreSigned` checks it. The trust ([`Trust`]) is
 //! public keys ([`keys`]), optionally with Rekor keys whose signed entry
 //! timestamp must vouch for the signature ([`rekor`]), or certificate
