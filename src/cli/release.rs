@@ -132,6 +132,7 @@ enum InfoOutput {
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("images", release_argument), mut_arg("from_file", |a| a.hide(true)))]
 #[command(mut_arg("require", release_require))]
+#[command(mut_arg("jobs", |a| a.help("Components checked in parallel")))]
 struct AuditArgs {
     #[command(flatten)]
     common: ReleaseCommon,

@@ -440,7 +440,7 @@ impl HttpClient {
         self.with_retries(|| {
             let started = Instant::now();
             let result = self.get_once(&parsed, url, headers, &mut Body::Buffer(max));
-            log_request(url, &result, started.elapsed());
+            log_request("GET", url, &result, started.elapsed());
             result
         })
     }
@@ -470,7 +470,7 @@ impl HttpClient {
         let response = self.with_retries(|| {
             let started = Instant::now();
             let result = self.get_once(&parsed, url, headers, &mut Body::Stream(max, &mut each));
-            log_request(url, &result, started.elapsed());
+            log_request("GET", url, &result, started.elapsed());
             result
         })?;
         match made {
@@ -499,7 +499,7 @@ impl HttpClient {
                 headers,
                 &mut Body::Skip,
             );
-            log_request(url, &result, started.elapsed());
+            log_request("HEAD", url, &result, started.elapsed());
             result
         })
     }
@@ -703,15 +703,15 @@ impl<R: Read> Read for LimitedBody<'_, R> {
 }
 
 /// The `--debug` record of one request: method, URL, status, bytes, time.
-fn log_request(url: &str, result: &Result<Response, HttpError>, took: Duration) {
+fn log_request(method: &str, url: &str, result: &Result<Response, HttpError>, took: Duration) {
     let ms = took.as_millis();
     match result {
         Ok(r) => log::debug!(
-            "GET {url} -> {} ({} bytes, {ms} ms)",
+            "{method} {url} -> {} ({} bytes, {ms} ms)",
             r.status,
             r.body.len()
         ),
-        Err(e) => log::debug!("GET {url} -> failed after {ms} ms: {e}"),
+        Err(e) => log::debug!("{method} {url} -> failed after {ms} ms: {e}"),
     }
 }
 
