@@ -262,13 +262,9 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
                 let at = repository.with_digest(&digest.to_string())?;
                 locations = mirrors.locations(&at);
                 if locations.is_empty() {
-                    locations.push(match &request.target {
-                        // A mirror pull spec with --identity: read it there.
-                        Target::Reference(r) => {
-                            r.without_tag_or_digest().with_digest(&digest.to_string())?
-                        }
-                        _ => at,
-                    });
+                    // No mirror: where the release is (a mirror pull spec
+                    // given with --identity is its own repository).
+                    locations.push(at);
                 }
             }
             Some(read_release(

@@ -300,6 +300,32 @@ fn release_info_prints_the_verified_release() {
     );
     assert_eq!(doc["components"][1]["name"], "component-001");
 
+    // A mirror pull spec with the identity it is signed as, no mapping.
+    let mirror_spec = format!(
+        "{}/{MIRROR_REPO}@{}",
+        t.registry.addr, t.release.release.digest
+    );
+    let identity = format!("{OCP_RELEASE}:{VERSION}-x86_64");
+    let direct = relsig(&[
+        "release",
+        "info",
+        &mirror_spec,
+        "--identity",
+        &identity,
+        "--tls-verify=false",
+        "--signature-store",
+        &t.store.url,
+        "--keyring",
+        s(&t.keyring),
+        "--require",
+        "gpg",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(direct.code, 0, "{direct:?}");
+    assert_eq!(direct.json()["release"]["location"], mirror_spec.as_str());
+    assert_eq!(direct.json()["components"][0]["name"], "component-000");
+
     let pullspecs = t.run("info", &["--output", "pullspec"]);
     assert_eq!(pullspecs.code, 0, "{pullspecs:?}");
     let expected: Vec<String> = t
