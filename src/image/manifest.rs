@@ -464,4 +464,39 @@ mod tests {
         );
         assert_eq!(guess_media_type(b"[]"), None);
     }
+
+    #[test]
+    fn parts_of_a_list_an_image_and_a_schema1_manifest() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let list = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{{"mediaType":"{}","digest":"{}","size":1,"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}}]}}"#,
+            media_types::OCI_INDEX,
+            media_types::OCI_MANIFEST,
+            d('a')
+        );
+        let p = parts(list.as_bytes()).unwrap();
+        assert!(p.is_list());
+        assert_eq!(p.manifests[0].platform.as_deref(), Some("linux/arm64/v8"));
+
+        let image = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"c","digest":"{}","size":2}},"layers":[{{"mediaType":"l","digest":"{}"}}]}}"#,
+            d('b'),
+            d('c')
+        );
+        let p = parts(image.as_bytes()).unwrap();
+        assert!(!p.is_list());
+        assert_eq!(p.config.unwrap().size, Some(2));
+        assert_eq!(p.layers[0].digest.to_string(), d('c'));
+
+        // Schema 1 lists the top layer first; parts gives the base first.
+        let v1 = format!(
+            r#"{{"schemaVersion":1,"fsLayers":[{{"blobSum":"{}"}},{{"blobSum":"{}"}}]}}"#,
+            d('e'),
+            d('f')
+        );
+        let p = parts(v1.as_bytes()).unwrap();
+        assert_eq!(p.layers[0].digest.to_string(), d('f'));
+
+        assert!(parts(br#"{"layers":[{"digest":"md5:x"}]}"#).is_err());
+    }
 }
