@@ -100,6 +100,25 @@ pub const MAX_GRAPH_STRING: usize = 64 * 1024;
 /// Signatures kept from one ConfigMap file (a Kubernetes ConfigMap holds
 /// at most 1 MiB, about 1,500 signatures).
 pub const MAX_CONFIGMAP_SIGNATURES: usize = 50_000;
+/// A release image's last layer, compressed (real ones are a few MiB).
+/// It is read as it arrives, never held.
+pub const MAX_RELEASE_LAYER_SIZE: u64 = 512 * 1024 * 1024;
+/// The same layer unpacked: what a gzip stream may expand to before it is
+/// refused (a small compressed layer could expand without end).
+pub const MAX_RELEASE_LAYER_UNPACKED: u64 = 2 * 1024 * 1024 * 1024;
+/// Entries of a release image's last layer (4.12's has about 800).
+pub const MAX_RELEASE_LAYER_ENTRIES: usize = 100_000;
+/// `release-manifests/image-references` or `release-metadata` (4.12's
+/// image-references is 110 KiB); both are held while parsed.
+pub const MAX_RELEASE_FILE_SIZE: u64 = 16 * 1024 * 1024;
+/// Components of one release (4.12 has 183).
+pub const MAX_RELEASE_COMPONENTS: usize = 10_000;
+/// An ImageDigestMirrorSet / ImageContentSourcePolicy YAML file.
+pub const MAX_MIRROR_CONFIG: u64 = 4 * 1024 * 1024;
+/// Blobs and platform manifests checked for one component with
+/// `release audit --deep` (a manifest of at most
+/// [`MAX_MANIFEST_SIZE`] names fewer than this).
+pub const MAX_COMPONENT_OBJECTS: usize = 10_000;
 
 /// `--timeout`: one HTTP request, connection, headers and body together.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);

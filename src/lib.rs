@@ -23,6 +23,8 @@
 //!   [`sources::http`] (the one HTTP client, with [`sources::certs_d`]'s
 //!   per-host CAs), [`sources::registry`],
 //!   [`sources::stores`] (release mirror, lookaside, directory),
+//!   [`sources::attachments`] (sigstore signatures: a registry's `.sig`
+//!   tag, OCI layouts),
 //!   [`sources::configmap`] and [`sources::graph`] (release version →
 //!   digest through the update graph).
 //! - [`config`]: the containers configuration users already have:
@@ -40,11 +42,17 @@
 //!   policy names, and RHCOS's), [`policy::sigstore`] (a
 //!   `sigstoreSigned`'s keys and roots, loaded), [`policy::render`] (MachineConfig,
 //!   Butane) and [`policy::init`] (Red Hat's starting files).
+//! - [`release`]: OpenShift releases component by component (`relsig
+//!   release`): the release image's last layer ([`release::layer`]), its
+//!   `image-references` and `release-metadata` ([`release::metadata`]),
+//!   mirror mappings ([`release::mirrors`]) and the mirror audit
+//!   ([`release::audit`]).
 
 pub mod config;
 pub mod image;
 pub mod io;
 pub mod policy;
+pub mod release;
 pub mod signature;
 pub mod sources;
 pub mod status;

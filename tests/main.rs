@@ -32,7 +32,9 @@ mod suite {
     mod policy_registry;
     mod proptest_no_panic;
     mod redhat;
+    mod release;
     mod sigstore;
+    mod sigstore_sources;
     mod verify_registry;
     mod verify_release;
 }

@@ -9,6 +9,7 @@ pub mod output;
 mod debug;
 mod docs;
 mod policy;
+mod release;
 mod report;
 mod standalone;
 mod verify;
@@ -80,6 +81,10 @@ enum Command {
     /// Node trust policy (policy.json + registries.d): check, lint, render
     /// as a MachineConfig, or start from Red Hat's.
     Policy(policy::PolicyArgs),
+    /// OpenShift releases component by component: verify a release and
+    /// list its components (`info`), or prove a mirror holds every one of
+    /// them at its pinned digest (`audit`).
+    Release(release::ReleaseArgs),
     /// Show what a signature file claims, WITHOUT verifying it: identity,
     /// digest, creator, issuer key and packet facts.
     #[command(
@@ -131,6 +136,7 @@ impl Command {
             Command::Verify(a) => a.output,
             Command::Fetch(a) => a.output,
             Command::Policy(a) => a.format(),
+            Command::Release(a) => a.format(),
             Command::Completions(_) | Command::Man(_) => Format::Text,
         }
     }
@@ -157,6 +163,7 @@ pub fn run(cli: Cli) -> Status {
         Command::Verify(args) => verify::run_verify(args, cli.debug),
         Command::Fetch(args) => verify::run_fetch(args, cli.debug),
         Command::Policy(args) => policy::run(args),
+        Command::Release(args) => release::run(args, cli.debug),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man(args) => docs::run_man(args),
     };

@@ -88,9 +88,9 @@ pub struct Batch {
     format: Format,
     text_to: TextTo,
     counts: Counts,
-    /// Something beyond the images failed (writing the ConfigMap): the
-    /// run could not do all it was asked.
-    failed: bool,
+    /// What beyond the images decides the run's status (writing the
+    /// ConfigMap failed: could not check; `release audit`: the release).
+    also: Status,
     junit: Option<Junit>,
 }
 
@@ -98,18 +98,29 @@ impl Batch {
     /// Starts the report of `command`; images are reported one by one
     /// as they are checked.
     pub fn begin(format: Format, command: &str, text_to: TextTo) -> anyhow::Result<Batch> {
+        Batch::begin_as(format, command, text_to, "images")
+    }
+
+    /// [`begin`](Self::begin) for a run over other things than images:
+    /// `array` names the JSON array of the entries (`components`).
+    pub fn begin_as(
+        format: Format,
+        command: &str,
+        text_to: TextTo,
+        array: &str,
+    ) -> anyhow::Result<Batch> {
         let junit = match format {
             Format::Junit => Some(Junit::new(command)?),
             _ => None,
         };
         if format == Format::Json {
-            out!("{{\n  \"images\": [");
+            out!("{{\n  \"{array}\": [");
         }
         Ok(Batch {
             format,
             text_to,
             counts: Counts::default(),
-            failed: false,
+            also: Status::Verified,
             junit,
         })
     }
@@ -149,7 +160,12 @@ impl Batch {
     /// Records a failure that is not one image's (already printed on
     /// stderr): the run ends as could-not-check at best.
     pub fn fail(&mut self) {
-        self.failed = true;
+        self.include(Status::CouldNotCheck);
+    }
+
+    /// Counts `status` in the run's status, as if of an entry not shown.
+    pub fn include(&mut self, status: Status) {
+        self.also = Status::combine([self.also, status]);
     }
 
     fn text(&self, text: &str) {
@@ -166,10 +182,7 @@ impl Batch {
         self,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> anyhow::Result<Status> {
-        let mut status = self.counts.status();
-        if self.failed {
-            status = Status::combine([status, Status::CouldNotCheck]);
-        }
+        let status = Status::combine([self.counts.status(), self.also]);
         match self.format {
             Format::Text => {
                 // The summary line after a batch (text, more than one

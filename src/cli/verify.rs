@@ -7,6 +7,7 @@ use relsig::config::registries_conf::RegistriesConf;
 use relsig::config::registries_d::RegistriesD;
 use relsig::image::reference::Reference;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::signature::sigstore::format::is_sigstore;
 use relsig::signature::sigstore::{self, PublicKey, Sigstore, Trust};
 use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
@@ -145,7 +146,9 @@ pub struct SourceArgs {
     /// repeatable. Without any signature source, `verify` and `fetch`
     /// read each image's from OpenShift's release mirrors (releases), the
     /// lookaside registries.d names, or Red Hat's documented stores
-    /// (registry.redhat.io, registry.access.redhat.com).
+    /// (registry.redhat.io, registry.access.redhat.com); `verify` and
+    /// `fetch` also read a registry image's sigstore attachments (the tag
+    /// sha256-<hex>.sig), with or without signature sources.
     #[arg(long = "signature-store", value_name = "URL")]
     pub signature_stores: Vec<String>,
 
@@ -155,8 +158,10 @@ pub struct SourceArgs {
     #[arg(long = "lookaside", value_name = "URL")]
     pub lookasides: Vec<String>,
 
-    /// A local directory in either layout, or the flat signature-1..N of a
-    /// `dir:` image; repeatable.
+    /// A local directory in either layout, the flat signature-1..N of a
+    /// `dir:` image, or an OCI layout of a cosign `.sig` artifact (as
+    /// oc-mirror stores one: DIR itself, or DIR/sha256-<hex>.sig);
+    /// repeatable.
     #[arg(long = "signature-dir", value_name = "DIR")]
     pub signature_dirs: Vec<PathBuf>,
 
@@ -316,11 +321,13 @@ pub struct FetchArgs {
 
     /// Write verified signatures here in the release mirror layout
     /// (DIR/sha256=<hex>/signature-N), e.g. for a web server in a
-    /// disconnected network.
+    /// disconnected network. Verified sigstore signatures (a registry's
+    /// attachments) are written there too, in containers/image's on-disk
+    /// sigstore format, after the OpenPGP ones.
     #[arg(long, value_name = "DIR")]
     pub to_dir: Option<PathBuf>,
 
-    /// Write verified signatures as one ConfigMap (namespace
+    /// Write verified OpenPGP signatures as one ConfigMap (namespace
     /// openshift-config-managed, label
     /// release.openshift.io/verification-signatures), ready for `oc apply`;
     /// `-` writes it to stdout (`| oc apply -f -`) and the report to stderr.
@@ -454,16 +461,7 @@ fn prepare(
     args: &ImageArgs,
     keep_signatures: bool,
 ) -> anyhow::Result<(Checker, Requests, Option<usize>)> {
-    let identity = match (&args.identity, &args.identity_repository) {
-        (Some(r), _) => Some(IdentityOverride::Exact(
-            Reference::parse(r).context("--identity")?,
-        )),
-        (None, Some(r)) => {
-            let r = Reference::parse(r).context("--identity-repository")?;
-            Some(IdentityOverride::Repository(r.without_tag_or_digest()))
-        }
-        (None, None) => None,
-    };
+    let identity = identity_override(args)?;
     let mut listed = Vec::new();
     if let Some(d) = &args.digest {
         relsig::image::digest::Digest::parse(d).context("--digest")?;
@@ -494,7 +492,33 @@ fn prepare(
     if requests.peek().is_none() {
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
+    let (checker, _, _) = checker(args, reads_registries, keep_signatures)?;
+    Ok((checker, Box::new(requests), total))
+}
 
+/// `--identity` or `--identity-repository`, parsed.
+pub fn identity_override(args: &ImageArgs) -> anyhow::Result<Option<IdentityOverride>> {
+    Ok(match (&args.identity, &args.identity_repository) {
+        (Some(r), _) => Some(IdentityOverride::Exact(
+            Reference::parse(r).context("--identity")?,
+        )),
+        (None, Some(r)) => {
+            let r = Reference::parse(r).context("--identity-repository")?;
+            Some(IdentityOverride::Repository(r.without_tag_or_digest()))
+        }
+        (None, None) => None,
+    })
+}
+
+/// The checker the options describe (keys, signature sources, the
+/// containers configuration, connection), with its HTTP client and
+/// credentials for other reads of the same run. registries.conf is read
+/// only when `reads_registries`.
+pub fn checker(
+    args: &ImageArgs,
+    reads_registries: bool,
+    keep_signatures: bool,
+) -> anyhow::Result<(Checker, HttpClient, Credentials)> {
     let builtin = args.keyrings.is_empty() && args.sigstore_keys.is_empty();
     if builtin && !args.rekor_keys.is_empty() {
         bail!(
@@ -557,9 +581,9 @@ fn prepare(
         run_timeout: args.run_timeout.map(Duration::from_secs_f64),
     };
     Ok((
-        Checker::new(settings, http, credentials),
-        Box::new(requests),
-        total,
+        Checker::new(settings, http.clone(), credentials.clone()),
+        http,
+        credentials,
     ))
 }
 
@@ -696,7 +720,7 @@ fn end_run(
 
 /// The text lines of one image: a verdict line, and with `verbose` every
 /// signature's outcome.
-fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
+pub(super) fn outcome_text(o: &ImageOutcome, verbose: bool) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
     let _ = match (o.status, &o.accepted) {
@@ -853,7 +877,13 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
                 }
             }
             (Some(digest), None) => {
-                for s in &o.verified_signatures {
+                // The cluster-version operator reads OpenPGP signatures
+                // from these ConfigMaps; sigstore ones go to --to-dir only.
+                for s in o
+                    .verified_signatures
+                    .iter()
+                    .filter(|s| !is_sigstore(&s.bytes))
+                {
                     configmap.add(digest, s.bytes.clone());
                 }
             }

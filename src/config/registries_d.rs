@@ -249,6 +249,44 @@ impl RegistriesD {
         self.first_lookaside(&scope_chain(scope))
     }
 
+    /// Whether sigstore attachments are read for `image` (where its
+    /// manifest is fetched from), as containers/image decides: the first
+    /// of its identity, enclosing namespaces and `default-docker` that
+    /// sets `use-sigstore-attachments` says; unset everywhere is `false`.
+    /// With the setting that decided, for reports.
+    pub fn sigstore_attachments_for(&self, image: &Reference) -> (bool, Option<String>) {
+        self.first_attachments_setting(&image.policy_scopes())
+    }
+
+    /// Whether every image under a policy.json docker `scope` gets its
+    /// sigstore attachments read, by a setting at that scope or above it.
+    pub fn sigstore_attachments_for_scope(&self, scope: &str) -> bool {
+        self.first_attachments_setting(&scope_chain(scope)).0
+    }
+
+    fn first_attachments_setting(&self, chain: &[String]) -> (bool, Option<String>) {
+        let scoped = chain.iter().find_map(|name| {
+            let entry = self.docker.get(name)?;
+            let on = entry.namespace.use_sigstore_attachments?;
+            Some((on, member_path("docker", name), &entry.file))
+        });
+        let chosen = scoped.or_else(|| {
+            let entry = self.default_docker.as_ref()?;
+            let on = entry.namespace.use_sigstore_attachments?;
+            Some((on, "default-docker".to_string(), &entry.file))
+        });
+        match chosen {
+            Some((on, scope, file)) => (
+                on,
+                Some(format!(
+                    "registries.d {scope} in {}: use-sigstore-attachments: {on}",
+                    file.display()
+                )),
+            ),
+            None => (false, None),
+        }
+    }
+
     fn first_lookaside(&self, chain: &[String]) -> Option<Lookaside> {
         chain
             .iter()
@@ -677,6 +715,41 @@ mod tests {
             "{}:1: not valid YAML",
             dir.path().join("a.yaml").display()
         )));
+    }
+
+    #[test]
+    fn sigstore_attachments_follow_the_most_specific_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "default-docker:\n  use-sigstore-attachments: true\ndocker:\n  quay.io/a:\n    use-sigstore-attachments: false\n  quay.io/a/b:\n    lookaside: https://x\n",
+        )
+        .unwrap();
+        let config = RegistriesD::load(dir.path()).unwrap();
+        let on = |r: &str| {
+            config
+                .sigstore_attachments_for(&Reference::parse(r).unwrap())
+                .0
+        };
+        // quay.io/a/b sets no flag: the enclosing quay.io/a decides.
+        assert!(!on("quay.io/a/b:1"));
+        assert!(on("quay.io/c/d:1"));
+        let (_, origin) =
+            config.sigstore_attachments_for(&Reference::parse("quay.io/a/b:1").unwrap());
+        assert!(
+            origin
+                .unwrap()
+                .starts_with("registries.d docker[\"quay.io/a\"] in "),
+        );
+        assert_eq!(
+            RegistriesD::default()
+                .sigstore_attachments_for(&Reference::parse("quay.io/a/b:1").unwrap()),
+            (false, None)
+        );
+        assert!(!config.sigstore_attachments_for_scope("quay.io/a/b"));
+        assert!(!config.sigstore_attachments_for_scope("quay.io/a"));
+        assert!(config.sigstore_attachments_for_scope("quay.io"));
+        assert!(config.sigstore_attachments_for_scope("*.example.com"));
     }
 
     #[test]

@@ -43,6 +43,43 @@ impl Algorithm {
     }
 }
 
+/// A digest computed over bytes that arrive in pieces (a streamed blob).
+pub struct Hasher(HasherState);
+
+enum HasherState {
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    pub fn new(algorithm: Algorithm) -> Hasher {
+        Hasher(match algorithm {
+            Algorithm::Sha256 => HasherState::Sha256(Sha256::new()),
+            Algorithm::Sha384 => HasherState::Sha384(Sha384::new()),
+            Algorithm::Sha512 => HasherState::Sha512(Sha512::new()),
+        })
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            HasherState::Sha256(h) => h.update(data),
+            HasherState::Sha384(h) => h.update(data),
+            HasherState::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest of every byte given to [`update`](Self::update).
+    pub fn finish(self) -> Digest {
+        let (algorithm, hex) = match self.0 {
+            HasherState::Sha256(h) => (Algorithm::Sha256, hex_lower(&h.finalize())),
+            HasherState::Sha384(h) => (Algorithm::Sha384, hex_lower(&h.finalize())),
+            HasherState::Sha512(h) => (Algorithm::Sha512, hex_lower(&h.finalize())),
+        };
+        Digest { algorithm, hex }
+    }
+}
+
 /// A validated digest such as `sha256:20bf21ed…`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Digest {

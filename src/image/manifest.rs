@@ -393,6 +393,110 @@ fn base64url_decode(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// What a manifest refers to: the platform manifests of a list or
+/// index, or an image's config and layers (schema 1: its `fsLayers`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parts {
+    /// Platform manifests of a list or index.
+    pub manifests: Vec<Descriptor>,
+    pub config: Option<Descriptor>,
+    /// In order, base layer first.
+    pub layers: Vec<Descriptor>,
+}
+
+/// One object a manifest names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: Digest,
+    /// As the manifest declares it (not checked against the object).
+    pub size: Option<u64>,
+    /// `os/architecture[/variant]` of a list entry.
+    pub platform: Option<String>,
+}
+
+impl Parts {
+    /// Whether this is a manifest list or image index.
+    pub fn is_list(&self) -> bool {
+        !self.manifests.is_empty()
+    }
+}
+
+/// A manifest whose structure cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a manifest of the expected shape: {0}")]
+pub struct PartsError(pub String);
+
+/// The objects `manifest` names.
+pub fn parts(manifest: &[u8]) -> Result<Parts, PartsError> {
+    #[derive(Deserialize)]
+    struct Raw {
+        #[serde(default)]
+        manifests: Vec<RawDescriptor>,
+        config: Option<RawDescriptor>,
+        #[serde(default)]
+        layers: Vec<RawDescriptor>,
+        #[serde(rename = "fsLayers", default)]
+        fs_layers: Vec<FsLayer>,
+    }
+    #[derive(Deserialize)]
+    struct RawDescriptor {
+        #[serde(rename = "mediaType", default)]
+        media_type: String,
+        digest: String,
+        size: Option<u64>,
+        platform: Option<Platform>,
+    }
+    #[derive(Deserialize)]
+    struct Platform {
+        #[serde(default)]
+        os: String,
+        #[serde(default)]
+        architecture: String,
+        variant: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct FsLayer {
+        #[serde(rename = "blobSum")]
+        blob_sum: String,
+    }
+    let raw: Raw = serde_json::from_slice(manifest).map_err(|e| PartsError(e.to_string()))?;
+    let descriptor = |d: RawDescriptor| -> Result<Descriptor, PartsError> {
+        Ok(Descriptor {
+            media_type: d.media_type,
+            digest: Digest::parse(&d.digest).map_err(|e| PartsError(e.to_string()))?,
+            size: d.size,
+            platform: d.platform.map(|p| match p.variant {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            }),
+        })
+    };
+    let mut layers = raw
+        .layers
+        .into_iter()
+        .map(descriptor)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Schema 1 lists the top layer first.
+    for l in raw.fs_layers.into_iter().rev() {
+        layers.push(Descriptor {
+            media_type: String::new(),
+            digest: Digest::parse(&l.blob_sum).map_err(|e| PartsError(e.to_string()))?,
+            size: None,
+            platform: None,
+        });
+    }
+    Ok(Parts {
+        manifests: raw
+            .manifests
+            .into_iter()
+            .map(descriptor)
+            .collect::<Result<_, _>>()?,
+        config: raw.config.map(descriptor).transpose()?,
+        layers,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -561,5 +665,40 @@ mod tests {
             Some(media_types::DOCKER_V2S1)
         );
         assert_eq!(guess_media_type(b"[]"), None);
+    }
+
+    #[test]
+    fn parts_of_a_list_an_image_and_a_schema1_manifest() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let list = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{{"mediaType":"{}","digest":"{}","size":1,"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}}]}}"#,
+            media_types::OCI_INDEX,
+            media_types::OCI_MANIFEST,
+            d('a')
+        );
+        let p = parts(list.as_bytes()).unwrap();
+        assert!(p.is_list());
+        assert_eq!(p.manifests[0].platform.as_deref(), Some("linux/arm64/v8"));
+
+        let image = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"c","digest":"{}","size":2}},"layers":[{{"mediaType":"l","digest":"{}"}}]}}"#,
+            d('b'),
+            d('c')
+        );
+        let p = parts(image.as_bytes()).unwrap();
+        assert!(!p.is_list());
+        assert_eq!(p.config.unwrap().size, Some(2));
+        assert_eq!(p.layers[0].digest.to_string(), d('c'));
+
+        // Schema 1 lists the top layer first; parts gives the base first.
+        let v1 = format!(
+            r#"{{"schemaVersion":1,"fsLayers":[{{"blobSum":"{}"}},{{"blobSum":"{}"}}]}}"#,
+            d('e'),
+            d('f')
+        );
+        let p = parts(v1.as_bytes()).unwrap();
+        assert_eq!(p.layers[0].digest.to_string(), d('f'));
+
+        assert!(parts(br#"{"layers":[{"digest":"md5:x"}]}"#).is_err());
     }
 }

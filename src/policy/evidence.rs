@@ -2,7 +2,10 @@
 //! the manifest (from a file, or from the registry through
 //! registries.conf's mirrors) and the signatures (from the sources given,
 //! else from the lookaside registries.d assigns to where the manifest was
-//! fetched, else the built-in default lookaside).
+//! fetched, else the built-in default lookaside; plus, where registries.d
+//! sets `use-sigstore-attachments: true` for that location, the sigstore
+//! attachments in its repository, after the lookaside's, as
+//! containers/image reads them).
 
 use super::eval::Evidence;
 use crate::config::registries_conf::{self, PullError, RegistriesConf};
@@ -10,6 +13,7 @@ use crate::config::registries_d::{Lookaside, RegistriesD};
 use crate::image::manifest::{Manifest, ManifestError};
 use crate::image::reference::Reference;
 use crate::io::{FileError, MAX_MANIFEST_SIZE, read_bounded};
+use crate::sources::attachments::{AttachmentError, attachment_reference};
 use crate::sources::http::HttpClient;
 use crate::sources::registry::{Credentials, RegistryClient};
 use crate::sources::stores::{Location, SignatureSource, StoreError};
@@ -48,6 +52,8 @@ pub enum EvidenceError {
     Lookaside { detail: String, origin: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Attachments(#[from] AttachmentError),
 }
 
 /// Fetches the manifest and every signature of `image`.
@@ -57,13 +63,13 @@ pub fn gather(
     http: &HttpClient,
     credentials: Credentials,
 ) -> Result<Evidence, EvidenceError> {
+    let client = RegistryClient::new(http.clone(), credentials);
     let (bytes, fetched_from) = match from.manifest_file {
         Some(path) => (
             read_bounded(path, "manifest", MAX_MANIFEST_SIZE)?,
             image.clone(),
         ),
         None => {
-            let client = RegistryClient::new(http.clone(), credentials);
             let fetched = registries_conf::get_manifest(from.registries_conf, &client, image)?;
             (fetched.manifest.bytes, fetched.from.reference)
         }
@@ -85,7 +91,15 @@ pub fn gather(
     for source in &sources {
         signatures.extend(source.signatures(http, Some(located), &digest)?);
     }
-    let searched: Vec<String> = sources.iter().map(ToString::to_string).collect();
+    let mut searched: Vec<String> = sources.iter().map(ToString::to_string).collect();
+    // Attachments live with the manifest, in the repository it was
+    // fetched from (a mirror's too), when registries.d enables them there.
+    if from.signatures.is_empty() && from.registries.sigstore_attachments_for(&fetched_from).0 {
+        let attachments = SignatureSource::Attachments(client);
+        signatures.extend(attachments.signatures(http, Some(&fetched_from), &digest)?);
+        let tag = attachment_reference(&fetched_from, &digest)?;
+        searched.push(format!("{attachments} ({tag})"));
+    }
     Ok(Evidence {
         manifest,
         signatures,

@@ -321,6 +321,20 @@ fn lint_lookasides(
     out: &mut Vec<Diagnostic>,
 ) {
     for (scope, reqs) in policy.docker_scopes() {
+        // The check CRI-O will make of sigstore signatures needs them read
+        // from the registry: lookasides are for OpenPGP signatures.
+        let sigstore = reqs
+            .iter()
+            .any(|r| matches!(&r.rule, Rule::SigstoreSigned(_)));
+        if sigstore && !registries.sigstore_attachments_for_scope(scope) {
+            out.push(Diagnostic::warning(
+                file,
+                Some(member_path("transports.docker", scope)),
+                format!(
+                    "sigstoreSigned, but registries.d does not set use-sigstore-attachments: true for this scope: nodes will not read the registry's sha256-<hex>.sig signatures, so pulls will likely be rejected (add `docker: {{{scope}: {{use-sigstore-attachments: true}}}}`)"
+                ),
+            ));
+        }
         let signed = reqs
             .iter()
             .any(|r| matches!(&r.rule, Rule::SignedBy(sb) if sb.key_type == KeyType::GpgKeys));

@@ -440,7 +440,7 @@ impl HttpClient {
         self.with_retries(|| {
             let started = Instant::now();
             let result = self.get_once(&parsed, url, headers, &mut Body::Buffer(max));
-            log_request(url, &result, started.elapsed());
+            log_request("GET", url, &result, started.elapsed());
             result
         })
     }
@@ -470,7 +470,7 @@ impl HttpClient {
         let response = self.with_retries(|| {
             let started = Instant::now();
             let result = self.get_once(&parsed, url, headers, &mut Body::Stream(max, &mut each));
-            log_request(url, &result, started.elapsed());
+            log_request("GET", url, &result, started.elapsed());
             result
         })?;
         match made {
@@ -483,6 +483,25 @@ impl HttpClient {
                     detail: "no body".into(),
                 })),
         }
+    }
+
+    /// HEAD `url`: the status and headers of the answer (there is no
+    /// body). Retried like [`get`](Self::get). For "is it there?"
+    /// questions about large objects (registry blobs).
+    pub fn head(&self, url: &str, headers: &HeaderMap) -> Result<Response, HttpError> {
+        let parsed = parse_url(url)?;
+        self.with_retries(|| {
+            let started = Instant::now();
+            let result = self.send_once(
+                reqwest::Method::HEAD,
+                &parsed,
+                url,
+                headers,
+                &mut Body::Skip,
+            );
+            log_request("HEAD", url, &result, started.elapsed());
+            result
+        })
     }
 
     /// The status `url` answers with, reading none of the body (which is
@@ -537,9 +556,21 @@ impl HttpClient {
         }
     }
 
-    /// One attempt, its body used as `body` says.
+    /// One GET attempt, its body used as `body` says.
     fn get_once(
         &self,
+        parsed: &reqwest::Url,
+        url: &str,
+        headers: &HeaderMap,
+        body: &mut Body<'_>,
+    ) -> Result<Response, HttpError> {
+        self.send_once(reqwest::Method::GET, parsed, url, headers, body)
+    }
+
+    /// One attempt with `method`, its body used as `body` says.
+    fn send_once(
+        &self,
+        method: reqwest::Method,
         parsed: &reqwest::Url,
         url: &str,
         headers: &HeaderMap,
@@ -548,7 +579,7 @@ impl HttpClient {
         let (time, time_limit) = self.attempt_limit(url)?;
         let response = self
             .client_for(parsed)?
-            .get(parsed.clone())
+            .request(method, parsed.clone())
             .headers(headers.clone())
             .timeout(time)
             .send()
@@ -672,15 +703,15 @@ impl<R: Read> Read for LimitedBody<'_, R> {
 }
 
 /// The `--debug` record of one request: method, URL, status, bytes, time.
-fn log_request(url: &str, result: &Result<Response, HttpError>, took: Duration) {
+fn log_request(method: &str, url: &str, result: &Result<Response, HttpError>, took: Duration) {
     let ms = took.as_millis();
     match result {
         Ok(r) => log::debug!(
-            "GET {url} -> {} ({} bytes, {ms} ms)",
+            "{method} {url} -> {} ({} bytes, {ms} ms)",
             r.status,
             r.body.len()
         ),
-        Err(e) => log::debug!("GET {url} -> failed after {ms} ms: {e}"),
+        Err(e) => log::debug!("{method} {url} -> failed after {ms} ms: {e}"),
     }
 }
 

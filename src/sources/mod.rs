@@ -1,9 +1,11 @@
 //! Where manifests and signatures come from: the one HTTP client
 //! ([`http`], with per-host CAs from [`certs_d`]), registries ([`registry`]), signature stores ([`stores`]:
-//! the release mirror, lookasides, directories), ConfigMaps
+//! the release mirror, lookasides, directories), sigstore attachments in
+//! registries and OCI layouts ([`attachments`]), ConfigMaps
 //! ([`configmap`]) and the OpenShift update graph ([`graph`]). Sources
 //! fetch bytes; nothing here decides whether a signature is good.
 
+pub mod attachments;
 pub mod certs_d;
 pub mod configmap;
 pub mod graph;

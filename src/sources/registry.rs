@@ -5,11 +5,14 @@
 //! Nothing fetched here is trusted: callers hash the raw bytes themselves
 //! and ignore the registry's `Docker-Content-Digest` claim.
 
+use crate::image::digest::Digest;
 use crate::image::manifest::media_types;
 use crate::image::reference::Reference;
 use crate::sources::http::{HttpClient, HttpError, status_error};
 use base64::Engine as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,8 @@ pub enum RegistryError {
     Http(#[from] HttpError),
     #[error("{url}: manifest of {reference} not found (HTTP 404)")]
     ManifestNotFound { reference: String, url: String },
+    #[error("{url}: blob {digest} not found (HTTP 404)")]
+    BlobNotFound { digest: String, url: String },
     #[error("{url}: authentication to {registry} failed: {detail}")]
     Unauthorized {
         url: String,
@@ -40,6 +45,9 @@ pub enum RegistryError {
     )]
     NoTagOrDigest { reference: String },
 }
+
+/// One request to a URL with these headers (a GET or a HEAD).
+type Send<'a> = dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
 
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]
@@ -231,6 +239,66 @@ pub struct Manifest {
     pub bytes: Vec<u8>,
     /// Where it was fetched from.
     pub url: String,
+    /// The `Content-Type` the registry served it with, without
+    /// parameters (`None` when there was none).
+    pub media_type: Option<String>,
+}
+
+impl Manifest {
+    fn from_response(response: crate::sources::http::Response) -> Manifest {
+        let media_type = response
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|v| !v.is_empty());
+        Manifest {
+            bytes: response.body,
+            url: response.url,
+            media_type,
+        }
+    }
+}
+
+/// A blob as the registry served it (not yet checked against its digest).
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub bytes: Vec<u8>,
+    pub url: String,
+}
+
+/// Whether a registry error body (`{"errors":[{"code","message"}]}`) says
+/// the manifest does not exist.
+fn says_manifest_unknown(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<Error>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Error {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    if crate::io::check_nesting(body).is_err() {
+        return false;
+    }
+    let Ok(parsed) = serde_json::from_slice::<Errors>(body) else {
+        return false;
+    };
+    parsed.errors.iter().any(|e| {
+        e.code.eq_ignore_ascii_case("MANIFEST_UNKNOWN")
+            || (e.code.eq_ignore_ascii_case("UNKNOWN")
+                && e.message.to_ascii_lowercase().contains("not found"))
+    })
 }
 
 /// A registry client shared by all fetches of a run (it caches tokens and
@@ -276,59 +344,10 @@ impl RegistryClient {
     /// its tag), accepting every manifest type so that a list or index is
     /// returned as such.
     pub fn get_manifest(&self, reference: &Reference) -> Result<Manifest, RegistryError> {
-        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
-            return Err(RegistryError::NoTagOrDigest {
-                reference: reference.to_string(),
-            });
-        };
-        let host = api_host(reference.domain());
-        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
-        );
-
-        let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
-        let response = match known_plain {
-            Some(plain) => {
-                self.get_authorized(reference, &url_for(host, plain, &path), &headers)?
-            }
-            None if self.http.verifies_tls(host) => {
-                self.get_authorized(reference, &url_for(host, false, &path), &headers)?
-            }
-            None => {
-                // Like skopeo with --tls-verify=false: https first, then
-                // plain http if the registry does not speak TLS.
-                match self.get_authorized(reference, &url_for(host, false, &path), &headers) {
-                    Ok(r) => {
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), false);
-                        r
-                    }
-                    Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
-                        let r =
-                            self.get_authorized(reference, &url_for(host, true, &path), &headers)?;
-                        self.shared
-                            .plain_http
-                            .lock()
-                            .unwrap()
-                            .insert(host.to_string(), true);
-                        r
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        };
+        let response = self.manifest_response(reference)?;
         let url = response.url.clone();
         match response.status {
-            200..=299 => Ok(Manifest {
-                bytes: response.body,
-                url,
-            }),
+            200..=299 => Ok(Manifest::from_response(response)),
             404 => Err(RegistryError::ManifestNotFound {
                 reference: reference.to_string(),
                 url,
@@ -337,15 +356,185 @@ impl RegistryClient {
         }
     }
 
-    /// GET with the cached authorization, doing the challenge flow once on
-    /// a 401.
+    /// Like [`get_manifest`](Self::get_manifest), but `None` when the
+    /// registry says there is no such manifest: HTTP 404, or another
+    /// status whose error body says `MANIFEST_UNKNOWN` (or, as some
+    /// registries put it, an `UNKNOWN` error "not found"), which
+    /// containers/image also takes for "does not exist".
+    pub fn get_manifest_if_present(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<Manifest>, RegistryError> {
+        let response = self.manifest_response(reference)?;
+        match response.status {
+            200..=299 => Ok(Some(Manifest::from_response(response))),
+            404 => Ok(None),
+            _ if says_manifest_unknown(&response.body) => Ok(None),
+            s => Err(status_error(&response.url, s, &response.headers, &response.body).into()),
+        }
+    }
+
+    fn manifest_response(
+        &self,
+        reference: &Reference,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
+            return Err(RegistryError::NoTagOrDigest {
+                reference: reference.to_string(),
+            });
+        };
+        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_str(&media_types::ALL.join(", ")).expect("media types are ASCII"),
+        );
+        self.get_path(reference, &path, &headers, crate::io::MAX_MANIFEST_SIZE)
+    }
+
+    /// GET the blob `digest` of `reference`'s repository, reading at most
+    /// `max` bytes. The bytes are not checked against the digest here.
+    pub fn get_blob(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        max: u64,
+    ) -> Result<Blob, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let response = self.get_path(reference, &path, &HeaderMap::new(), max)?;
+        let url = response.url.clone();
+        match response.status {
+            200..=299 => Ok(Blob {
+                bytes: response.body,
+                url,
+            }),
+            404 => Err(RegistryError::BlobNotFound {
+                digest: digest.to_string(),
+                url,
+            }),
+            s => Err(status_error(&url, s, &response.headers, &response.body).into()),
+        }
+    }
+
+    /// Whether the repository of `reference` has the blob `digest`: a
+    /// HEAD request, so that nothing is downloaded.
+    pub fn has_blob(&self, reference: &Reference, digest: &Digest) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let response = self.send(reference, &path, &HeaderMap::new(), &|url, h| {
+            self.http.head(url, h)
+        })?;
+        match response.status {
+            200..=299 => Ok(true),
+            404 => Ok(false),
+            s => Err(status_error(&response.url, s, &response.headers, &[]).into()),
+        }
+    }
+
+    /// GET the blob `digest` of `reference`'s repository and hand its
+    /// body, at most `max` bytes, to `read` as it arrives, never holding
+    /// it whole. The caller checks the digest of what it read. A HEAD
+    /// request goes first, so that authentication and a missing blob are
+    /// dealt with before the body is streamed.
+    pub fn get_blob_streamed<T>(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        max: u64,
+        read: impl FnOnce(&mut dyn std::io::Read) -> T,
+    ) -> Result<T, RegistryError> {
+        let host = api_host(reference.domain());
+        let path = format!("/v2/{}/blobs/{digest}", reference.path());
+        let present = self.has_blob(reference, digest)?;
+        let plain = self
+            .shared
+            .plain_http
+            .lock()
+            .unwrap()
+            .get(host)
+            .copied()
+            .unwrap_or(false);
+        let url = url_for(host, plain, &path);
+        if !present {
+            return Err(RegistryError::BlobNotFound {
+                digest: digest.to_string(),
+                url,
+            });
+        }
+        let mut headers = HeaderMap::new();
+        let token = self
+            .shared
+            .tokens
+            .lock()
+            .unwrap()
+            .get(&reference.repository())
+            .cloned();
+        if let Some(auth) = token.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            headers.insert(AUTHORIZATION, auth);
+        }
+        Ok(self.http.get_ok_streamed(&url, &headers, max, read)?)
+    }
+
+    /// GET `path` (`/v2/…`) on `reference`'s registry, over https, or
+    /// plain http for a registry reached without TLS verification that
+    /// does not speak TLS.
+    fn get_path(
+        &self,
+        reference: &Reference,
+        path: &str,
+        headers: &HeaderMap,
+        max: u64,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        self.send(reference, path, headers, &|url, h| {
+            self.http.get(url, h, max)
+        })
+    }
+
+    /// [`get_path`](Self::get_path) with the request made by `send` (a
+    /// GET or a HEAD).
+    fn send(
+        &self,
+        reference: &Reference,
+        path: &str,
+        headers: &HeaderMap,
+        send: &Send<'_>,
+    ) -> Result<crate::sources::http::Response, RegistryError> {
+        let host = api_host(reference.domain());
+        let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
+        let get = |plain: bool| {
+            self.get_authorized(reference, &url_for(host, plain, path), headers, send)
+        };
+        match known_plain {
+            Some(plain) => get(plain),
+            None if self.http.verifies_tls(host) => get(false),
+            None => {
+                // Like skopeo with --tls-verify=false: https first, then
+                // plain http if the registry does not speak TLS.
+                let (response, plain) = match get(false) {
+                    Ok(r) => (r, false),
+                    Err(RegistryError::Http(HttpError::Tls { .. } | HttpError::Connect { .. })) => {
+                        (get(true)?, true)
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.shared
+                    .plain_http
+                    .lock()
+                    .unwrap()
+                    .insert(host.to_string(), plain);
+                Ok(response)
+            }
+        }
+    }
+
+    /// A request with the cached authorization, doing the challenge flow
+    /// once on a 401.
     fn get_authorized(
         &self,
         reference: &Reference,
         url: &str,
         headers: &HeaderMap,
+        send: &Send<'_>,
     ) -> Result<crate::sources::http::Response, RegistryError> {
-        let max = crate::io::MAX_MANIFEST_SIZE;
         let key = reference.repository();
         let cached = self.shared.tokens.lock().unwrap().get(&key).cloned();
         let with_auth = |auth: Option<&str>| -> Result<HeaderMap, RegistryError> {
@@ -361,7 +550,7 @@ impl RegistryClient {
             }
             Ok(h)
         };
-        let response = self.http.get(url, &with_auth(cached.as_deref())?, max)?;
+        let response = send(url, &with_auth(cached.as_deref())?)?;
         if response.status != 401 {
             return Ok(response);
         }
@@ -395,7 +584,7 @@ impl RegistryClient {
                 self.fetch_token(url, reference, &realm, service.as_deref(), creds)?
             }
         };
-        let response = self.http.get(url, &with_auth(Some(&auth))?, max)?;
+        let response = send(url, &with_auth(Some(&auth))?)?;
         if response.status == 401 {
             let detail = match creds {
                 Some(c) => format!(
@@ -655,6 +844,24 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("q.io"), "{e}");
+    }
+
+    #[test]
+    fn manifest_unknown_is_recognised_as_registries_say_it() {
+        // distribution and the OCI spec; registry.redhat.io; Harbor.
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#
+        ));
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"UNKNOWN","message":"Not Found"}]}"#
+        ));
+        assert!(says_manifest_unknown(
+            br#"{"errors":[{"code":"UNKNOWN","message":"artifact x not found"}]}"#
+        ));
+        assert!(!says_manifest_unknown(
+            br#"{"errors":[{"code":"UNAUTHORIZED","message":"not found"}]}"#
+        ));
+        assert!(!says_manifest_unknown(b"<html>not found</html>"));
     }
 
     #[test]

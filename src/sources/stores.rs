@@ -1,8 +1,10 @@
 //! Where signatures are found and how they are laid out: the OpenShift
 //! release mirror (`<store>/sha256=<hex>/signature-N`), containers'
 //! lookaside stores (`<base>/<repository path>@sha256=<hex>/signature-N`),
-//! local directories in either layout or a `dir:` image's flat
-//! `signature-N`, and signature ConfigMaps. Also writing the mirror layout.
+//! local directories in either layout, a `dir:` image's flat
+//! `signature-N` or an OCI layout of a cosign `.sig` artifact, a
+//! registry's sigstore attachments ([`super::attachments`]), and signature
+//! ConfigMaps. Also writing the mirror layout.
 //!
 //! Every list is ordered (N = 1, 2, …, ending at the first missing one) and
 //! bounded: at most [`MAX_SIGNATURES`] signatures of at most
@@ -14,8 +16,10 @@
 use crate::image::digest::Digest;
 use crate::image::reference::Reference;
 use crate::io::{MAX_SIGNATURE_SIZE, MAX_SIGNATURES, write_file_atomically};
+use crate::sources::attachments::{self, AttachmentError};
 use crate::sources::configmap::{ConfigMapError, SignatureConfigMap};
 use crate::sources::http::{HttpClient, HttpError, status_error};
+use crate::sources::registry::RegistryClient;
 use reqwest::header::HeaderMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,6 +60,8 @@ pub enum StoreError {
     InvalidLocation { location: String, detail: String },
     #[error(transparent)]
     ConfigMap(#[from] ConfigMapError),
+    #[error(transparent)]
+    Attachments(#[from] AttachmentError),
 }
 
 /// The root of a store: an http(s) URL or a local directory (a plain
@@ -172,7 +178,9 @@ fn lookaside_prefix(reference: &Reference, digest: &Digest) -> String {
 }
 
 /// A local directory in the mirror layout, the lookaside layout (when
-/// `reference` is known), or the flat `signature-N` of a `dir:` image.
+/// `reference` is known), or the flat `signature-N` of a `dir:` image;
+/// or an OCI layout of a cosign `.sig` artifact (oc-mirror's), the
+/// directory itself or its subdirectory `sha256-<hex>.sig`.
 pub fn dir_signatures(
     dir: &Path,
     reference: Option<&Reference>,
@@ -183,6 +191,13 @@ pub fn dir_signatures(
         return Err(StoreError::NotADirectory {
             path: dir.to_path_buf(),
         });
+    }
+    if attachments::is_layout(dir) {
+        return Ok(attachments::layout_signatures(dir, digest, each)?);
+    }
+    let layout = dir.join(attachments::attachment_tag(digest));
+    if attachments::is_layout(&layout) {
+        return Ok(attachments::layout_signatures(&layout, digest, each)?);
     }
     let mirror = digest_component(digest);
     if dir.join(&mirror).is_dir() {
@@ -277,6 +292,11 @@ pub enum SignatureSource {
     Dir(PathBuf),
     /// `--signature-configmap`: a ConfigMap file, read once.
     ConfigMap(Arc<SignatureConfigMap>, PathBuf),
+    /// The sigstore attachments (`sha256-<hex>.sig` tag) in the
+    /// repository of the reference the signatures are asked for, read
+    /// through this client (its token cache; each read uses the HTTP
+    /// client it is given, with that image's deadline).
+    Attachments(RegistryClient),
 }
 
 impl SignatureSource {
@@ -310,6 +330,18 @@ impl SignatureSource {
             },
             SignatureSource::Dir(d) => dir_signatures(d, reference, digest, each),
             SignatureSource::ConfigMap(cm, path) => configmap_signatures(cm, path, digest, each),
+            SignatureSource::Attachments(client) => match reference {
+                Some(r) => Ok(attachments::registry_signatures(
+                    &client.with_http(http.clone()),
+                    r,
+                    digest,
+                    each,
+                )?),
+                None => Err(StoreError::InvalidLocation {
+                    location: "sigstore attachments".into(),
+                    detail: "reading a registry's attachments needs the image's repository".into(),
+                }),
+            },
         }
     }
 
@@ -334,6 +366,7 @@ impl std::fmt::Display for SignatureSource {
             SignatureSource::Lookaside(l) => write!(f, "lookaside {l}"),
             SignatureSource::Dir(d) => write!(f, "directory {}", d.display()),
             SignatureSource::ConfigMap(_, p) => write!(f, "ConfigMap {}", p.display()),
+            SignatureSource::Attachments(_) => f.write_str("sigstore attachments"),
         }
     }
 }

@@ -6,7 +6,11 @@
 //!
 //! The signature sources are those given; when none is, the containers
 //! configuration decides per image ([`crate::config::signature_sources`]),
-//! and an image no source applies to cannot be checked. Manifests are
+//! and an image no source applies to cannot be checked. A registry image's
+//! sigstore attachments ([`crate::sources::attachments`]) are read after
+//! those, whatever registries.d says, in the repository the manifest came
+//! from; `fetch` reads them even once the requirement is met, to keep
+//! their verified signatures. Manifests are
 //! fetched through registries.conf's mirrors
 //! ([`crate::config::registries_conf`]); the image keeps its own name.
 //!
@@ -46,6 +50,7 @@ use crate::signature::identity::ExpectedIdentity;
 use crate::signature::openpgp::{Accepted, Keyring, OpenPgp};
 use crate::signature::sigstore::Sigstore;
 use crate::signature::{Kind, Mechanisms, Reason, SignatureOutcome};
+use crate::sources::attachments;
 use crate::sources::graph::{self, Arch, Graph};
 use crate::sources::http::HttpClient;
 use crate::sources::http::{Deadline, TimeLimit};
@@ -72,9 +77,10 @@ pub struct Settings {
     /// Whether `at` is the current time (no `--at`; see
     /// [`OpenPgp::judged_now`]).
     pub judged_now: bool,
-    /// The sources given, tried in order; the first source that yields a
-    /// verified signature ends the search. When empty, `registries_d`
-    /// and relsig's defaults choose each image's sources.
+    /// The sources given, tried in order; the first source after which
+    /// the requirement is met ends the search. When empty, `registries_d`
+    /// and relsig's defaults choose each image's sources. A registry
+    /// image's sigstore attachments come after either.
     pub sources: Vec<SignatureSource>,
     /// registries.d: lookasides for images when no source is given.
     pub registries_d: RegistriesD,
@@ -311,8 +317,22 @@ impl Checker {
             Some(manifest) => Image::Manifest(manifest),
             None => Image::Digest(&resolved.digest),
         };
+        // A registry image's sigstore attachments are read after the
+        // other sources, whatever registries.d says (`policy check` follows
+        // registries.d): they live with the manifest, in the repository it
+        // was fetched from.
+        let attachments = resolved.fetched_from.as_ref().map(|from| {
+            let shown = match attachments::attachment_reference(from, &resolved.digest) {
+                Ok(tag) => format!("sigstore attachments ({tag})"),
+                Err(_) => "sigstore attachments".to_string(),
+            };
+            (SignatureSource::Attachments(registry.clone()), from, shown)
+        });
+        // No detached source applies: the image may still have
+        // attachments; if it has none, that is the error to report.
+        let mut no_source = None;
         let configured;
-        let sources: Vec<(&SignatureSource, &Reference, String)> = if let Some(own) = resolved
+        let mut sources: Vec<(&SignatureSource, &Reference, String)> = if let Some(own) = resolved
             .own_signatures
             .as_ref()
             .filter(|_| self.settings.sources.is_empty())
@@ -325,6 +345,10 @@ impl Checker {
                 &resolved.name,
             ) {
                 Ok(c) => c,
+                Err(e @ NoSignatureSource::None { .. }) if attachments.is_some() => {
+                    no_source = Some(e);
+                    Vec::new()
+                }
                 Err(e) => {
                     let reason = match e {
                         NoSignatureSource::None { .. } => ImageReason::NoSignatureSource,
@@ -344,7 +368,21 @@ impl Checker {
                 .map(|s| (s, &resolved.location, s.to_string()))
                 .collect()
         };
+        if let Some((source, from, shown)) = &attachments {
+            sources.push((source, *from, shown.clone()));
+        }
         for (source, reference, shown) in sources {
+            // Once what is required verified, the remaining sources are
+            // not needed; `fetch` still reads the attachments, to keep
+            // their verified sigstore signatures too.
+            if require.satisfied(&out.mechanisms) {
+                if !self.settings.keep_signatures {
+                    break;
+                }
+                if !matches!(source, SignatureSource::Attachments(_)) {
+                    continue;
+                }
+            }
             if let Some(d) = http.deadline().filter(Deadline::has_passed) {
                 out.errors.push(SourceFailure {
                     source: shown,
@@ -404,8 +442,18 @@ impl Checker {
                     })
                 }
             }
-            if require.satisfied(&out.mechanisms) {
-                break;
+        }
+        if let Some(e) = no_source {
+            if out.accepted.is_none() && out.rejected.is_empty() && out.errors.is_empty() {
+                let message = format!(
+                    "{e}; nor does the registry have any {}",
+                    out.sources.join(", ")
+                );
+                return out.finish(
+                    Status::CouldNotCheck,
+                    ImageReason::NoSignatureSource,
+                    message,
+                );
             }
         }
         let (status, reason, message) = judge(&out, require);

@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod cosign;
 pub mod mirror;
+pub mod release;
 
 use std::ffi::OsStr;
 use std::net::TcpListener;
@@ -129,7 +131,8 @@ fn wait_bounded(cmd: &mut Command, limit: Duration) -> Output {
     run_bounded(cmd, limit).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A `docker-registry` process on 127.0.0.1, killed on drop.
+/// A `docker-registry` process on 127.0.0.1, killed on drop; it allows
+/// deleting manifests and blobs (tests remove what a mirror lacks).
 pub struct Registry {
     pub addr: String,
     child: Child,
@@ -154,7 +157,7 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
         // Under `http:`, so before any top-level section.
@@ -249,6 +252,110 @@ impl Registry {
     /// `127.0.0.1:PORT/<repo>:<tag>`.
     pub fn image(&self, repo_and_tag: &str) -> String {
         format!("{}/{repo_and_tag}", self.addr)
+    }
+
+    /// Uploads `bytes` as a blob of `repo` (the Registry API's two-step
+    /// upload: POST for a session, PUT with the digest); returns its
+    /// digest.
+    pub fn put_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        use sha2::Digest as _;
+        let digest = format!("sha256:{:x}", sha2::Sha256::digest(bytes));
+        let started = self.request("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], b"");
+        assert_eq!(
+            started.status, 202,
+            "blob upload to {repo} not started: {started:?}"
+        );
+        let location = started.header("location").expect("upload Location");
+        let path = location
+            .strip_prefix(&format!("http://{}", self.addr))
+            .unwrap_or(location);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let done = self.request(
+            "PUT",
+            &format!("{path}{sep}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            bytes,
+        );
+        assert_eq!(done.status, 201, "blob {digest} not stored: {done:?}");
+        digest
+    }
+
+    /// Stores `manifest` (of `media_type`) in `repo` under `tag`.
+    pub fn put_manifest(&self, repo: &str, tag: &str, media_type: &str, manifest: &[u8]) {
+        let done = self.request(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{tag}"),
+            &[("Content-Type", media_type)],
+            manifest,
+        );
+        assert_eq!(
+            done.status, 201,
+            "manifest {repo}:{tag} not stored: {done:?}"
+        );
+    }
+
+    /// One plain HTTP/1.0 request to the registry, bounded in time.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        s.take(16 * 1024 * 1024).read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("HTTP response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("HTTP status");
+        RawResponse {
+            status,
+            head,
+            body: raw[split + 4..].to_vec(),
+        }
+    }
+}
+
+/// A registry's answer to [`Registry::put_blob`]/[`Registry::put_manifest`].
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.head, String::from_utf8_lossy(&self.body))
     }
 }
 
