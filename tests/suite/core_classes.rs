@@ -532,6 +532,20 @@ fn a_damaged_key_file_is_refused_naming_the_byte() {
     );
 }
 
+/// `content` (packets) inside one ZIP compression packet, as gpg writes.
+fn zipped(content: &[u8]) -> Vec<u8> {
+    use openpgp::serialize::stream::{Compressor, Message};
+    use std::io::Write as _;
+    let mut out = Vec::new();
+    let mut m = Compressor::new(Message::new(&mut out))
+        .algo(CompressionAlgorithm::Zip)
+        .build()
+        .unwrap();
+    m.write_all(content).unwrap();
+    m.finalize().unwrap();
+    out
+}
+
 /// The packets of `sig` (a message without compression), each serialized.
 fn packets_of(sig: &[u8]) -> Vec<openpgp::Packet> {
     use openpgp::PacketPile;
@@ -570,6 +584,9 @@ fn the_old_message_order_verifies_as_with_gpg() {
         .serialize(&mut old_order)
         .unwrap();
     env.verify(&old_order, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    // Inside compression, as PGP 2 wrote it.
+    env.verify(&zipped(&old_order), &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
     // The same literal packet in the old format with an indeterminate
     // length: tag 11, length type 3, the body running to the end.
@@ -630,6 +647,9 @@ fn signature_mpis_with_leading_zero_bits_verify_as_with_gpg() {
     }
     assert_ne!(edited, sig);
     env.verify(&edited, &fpr(&cert), &[&key], &[])
+        .assert("ok", 0);
+    // Inside compression too.
+    env.verify(&zipped(&edited), &fpr(&cert), &[&key], &[])
         .assert("ok", 0);
 }
 

@@ -163,16 +163,69 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
         Some(reframed) => Cow::Owned(reframed),
         None => binary,
     };
-    Ok(match canonical_mpis(&binary) {
+    let binary = match canonical_mpis(&binary) {
+        Some(rewritten) => Cow::Owned(rewritten),
+        None => binary,
+    };
+    Ok(match rewrite_compressed(&binary, 1) {
         Some(rewritten) => Cow::Owned(rewritten),
         None => binary,
     })
 }
 
+/// The rewrites gpg's reading needs ([`canonical_mpis`], [`one_pass_form`])
+/// inside a message that is one compressed packet (at `depth` layers):
+/// the packet is decompressed (within [`MAX_DECOMPRESSED_SIZE`]), the
+/// rewritten message stored uncompressed in its place, and what followed
+/// it kept. `None` when nothing needs rewriting or it cannot be read (the
+/// scan then reports why).
+fn rewrite_compressed(input: &[u8], depth: usize) -> Option<Vec<u8>> {
+    if depth > MAX_COMPRESSION_LAYERS {
+        return None;
+    }
+    let f = framing(input, 0).filter(|f| Tag::from(f.tag) == Tag::CompressedData)?;
+    let body: Cow<'_, [u8]> = match f.body.as_slice() {
+        [one] => Cow::Borrowed(&input[one.clone()]),
+        chunks => Cow::Owned(
+            chunks
+                .iter()
+                .flat_map(|r| &input[r.clone()])
+                .copied()
+                .collect(),
+        ),
+    };
+    let (&algo, data) = body.split_first()?;
+    let reader: Box<dyn Read + '_> = match algo {
+        0 => Box::new(data),
+        1 => Box::new(flate2::read::DeflateDecoder::new(data)),
+        2 => Box::new(flate2::read::ZlibDecoder::new(data)),
+        3 => Box::new(bzip2::read::BzDecoder::new(data)),
+        _ => return None,
+    };
+    let inner = read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?;
+    let rewritten = match rewrite_compressed(&inner, depth + 1) {
+        Some(nested) => nested,
+        None => {
+            let mpis = canonical_mpis(&inner);
+            let current = mpis.as_deref().unwrap_or(&inner);
+            one_pass_form(current).or(mpis)?
+        }
+    };
+    let mut out = Vec::with_capacity(rewritten.len() + 8 + input.len() - f.end);
+    out.push(0xC0 | u8::from(Tag::CompressedData));
+    out.push(255);
+    out.extend_from_slice(&u32::try_from(rewritten.len() + 1).ok()?.to_be_bytes());
+    out.push(0); // uncompressed
+    out.extend_from_slice(&rewritten);
+    out.extend_from_slice(&input[f.end..]);
+    Some(out)
+}
+
 /// gpg reads a signature's MPIs whatever their bit count says; sequoia
 /// refuses one with leading zero bits (a non-canonical encoding). The
 /// MPIs are not covered by the signature, so top-level signature packets
-/// whose MPIs have leading zeros are rewritten canonically. Returns
+/// whose MPIs have leading zeros are rewritten canonically (inside
+/// compression by [`rewrite_compressed`]). Returns
 /// `None` when nothing needs rewriting (or the packets are not what this
 /// understands: sequoia then reports them).
 fn canonical_mpis(input: &[u8]) -> Option<Vec<u8>> {
