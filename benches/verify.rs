@@ -69,6 +69,7 @@ fn benches(c: &mut Criterion) {
     let mechanism = OpenPgp {
         keyring: &keyring,
         accepted: &accepted,
+        judged_now: true,
     };
     let checks = Checks {
         mechanism: &mechanism,
@@ -105,6 +106,7 @@ fn benches(c: &mut Criterion) {
             let mechanism = OpenPgp {
                 keyring: &keyring,
                 accepted: &accepted,
+                judged_now: true,
             };
             let checks = Checks {
                 mechanism: &mechanism,
