@@ -1,8 +1,8 @@
 //! `inspect`: what a signature file claims, read without verifying
 //! anything, for people debugging a rejected signature.
 
-use crate::signature::openpgp::keyring::{REDHAT_BETA_KEY_2, REDHAT_RELEASE_KEY_2};
 use crate::signature::Kind;
+use crate::signature::openpgp::keyring::{REDHAT_BETA_KEY_2, REDHAT_RELEASE_KEY_2};
 use crate::signature::openpgp::{SignatureError, Structure};
 use crate::signature::payload::Payload;
 use crate::signature::sigstore::format::{
