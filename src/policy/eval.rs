@@ -52,6 +52,11 @@ pub struct Evidence {
     pub signatures: Vec<Signature>,
     /// Where the signatures were looked for, for messages.
     pub searched: String,
+    /// Why the manifest's digest cannot be computed, if it cannot: every
+    /// signature requirement then rejects the image, as containers/image
+    /// rejects each signature of such an image, while
+    /// `insecureAcceptAnything` still accepts it.
+    pub manifest_error: Option<String>,
 }
 
 /// The policy's verdict on the image.
@@ -103,6 +108,7 @@ pub enum RequirementReason {
     UnsupportedRequirement,
     NotImplemented,
     InvalidRemappedIdentity,
+    InvalidManifest,
     FetchFailed,
 }
 
@@ -121,6 +127,7 @@ impl RequirementReason {
             R::UnsupportedRequirement => "unsupported-requirement",
             R::NotImplemented => "not-implemented",
             R::InvalidRemappedIdentity => "invalid-remapped-identity",
+            R::InvalidManifest => "invalid-manifest",
             R::FetchFailed => "fetch-failed",
         }
     }
@@ -544,6 +551,9 @@ fn judge_signatures(
         Ok(e) => e,
         Err(e) => return finish(res, Outcome::Error, R::FetchFailed, e),
     };
+    if let Some(m) = &evidence.manifest_error {
+        return finish(res, Outcome::Rejected, R::InvalidManifest, m.clone());
+    }
     res.signatures_from = Some(evidence.searched.clone());
     let (mut other_kind, mut attachments) = (0usize, 0usize);
     let considered: Vec<_> = evidence

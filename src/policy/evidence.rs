@@ -75,10 +75,21 @@ pub fn gather(
         }
     };
     let manifest = Manifest::new(bytes);
-    let digest = manifest.digest().map_err(|source| EvidenceError::Digest {
-        image: image.to_string(),
-        source,
-    })?;
+    let digest = match manifest.digest() {
+        Ok(d) => d,
+        Err(source) => {
+            let e = EvidenceError::Digest {
+                image: image.to_string(),
+                source,
+            };
+            return Ok(Evidence {
+                manifest,
+                signatures: Vec::new(),
+                searched: String::new(),
+                manifest_error: Some(crate::io::error_chain(&e)),
+            });
+        }
+    };
     let mut sources = from.signatures.to_vec();
     // The lookaside layout names the image where it was fetched, as
     // containers/image does; the sources given name it as given.
@@ -104,6 +115,7 @@ pub fn gather(
         manifest,
         signatures,
         searched: searched.join(", "),
+        manifest_error: None,
     })
 }
 

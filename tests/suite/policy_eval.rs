@@ -44,6 +44,7 @@ fn noo_evidence(which: &[usize]) -> Evidence {
             })
             .collect(),
         searched: "the test".into(),
+        manifest_error: None,
     }
 }
 

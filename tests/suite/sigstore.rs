@@ -341,8 +341,8 @@ fn manifest_problems_are_rejected() {
         "digest-mismatch",
     );
     // A schema-1 manifest with a broken JWS: its digest cannot be
-    // computed. verify rejects the image; policy check cannot gather its
-    // evidence (exit 2); neither accepts it.
+    // computed, so every signature is rejected, as containers/image
+    // rejects them.
     let broken = ci("dir-img-cosign-manifest-digest-error");
     assert_image(
         &verify_dir(&broken, Id::Repo(SAMPLE), &k),
@@ -350,8 +350,13 @@ fn manifest_problems_are_rejected() {
         1,
     );
     let run = policy_check(&broken, SAMPLE, k.requirement());
-    assert_ne!(run.json()["verdict"], "accepted", "{run:?}");
-    assert_ne!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["verdict"], "rejected", "{run:?}");
+    assert_eq!(
+        run.json()["requirements"][0]["reason"],
+        "invalid-manifest",
+        "{run:?}"
+    );
+    assert_eq!(run.code, 1, "{run:?}");
     // No manifest: verify rejects the image; policy check cannot read
     // its --manifest (exit 2), and accepts nothing.
     let none = ci("dir-img-cosign-no-manifest");
