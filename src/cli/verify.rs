@@ -100,6 +100,43 @@ pub struct ImageArgs {
     #[arg(long = "rekor-key", value_name = "FILE")]
     pub rekor_keys: Vec<PathBuf>,
 
+    /// Trust sigstore certificates issued by this Fulcio CA (PEM) to the
+    /// identity of --oidc-issuer and --subject-email, as policy.json's
+    /// `fulcio`; needs --rekor-key. Replaces the built-in keys.
+    #[arg(long = "fulcio-ca", value_name = "FILE",
+          conflicts_with_all = ["sigstore_keys", "pki_roots"],
+          requires_all = ["oidc_issuer", "subject_email", "rekor_keys"])]
+    pub fulcio_ca: Option<PathBuf>,
+
+    /// The OIDC issuer a Fulcio certificate must name (with --fulcio-ca).
+    #[arg(long = "oidc-issuer", value_name = "URL", requires = "fulcio_ca")]
+    pub oidc_issuer: Option<String>,
+
+    /// Trust sigstore certificates that chain to these PKI root
+    /// certificates (PEM), as policy.json's `pki`; with --subject-email
+    /// and/or --subject-hostname. Replaces the built-in keys.
+    #[arg(long = "pki-roots", value_name = "FILE",
+          conflicts_with_all = ["sigstore_keys", "rekor_keys"])]
+    pub pki_roots: Option<PathBuf>,
+
+    /// Intermediate certificates (PEM) for --pki-roots, besides those a
+    /// signature carries.
+    #[arg(
+        long = "pki-intermediates",
+        value_name = "FILE",
+        requires = "pki_roots"
+    )]
+    pub pki_intermediates: Option<PathBuf>,
+
+    /// The email a sigstore certificate must be issued to (with
+    /// --fulcio-ca or --pki-roots).
+    #[arg(long = "subject-email", value_name = "EMAIL")]
+    pub subject_email: Option<String>,
+
+    /// The hostname a PKI certificate must be issued to (with --pki-roots).
+    #[arg(long = "subject-hostname", value_name = "HOST", requires = "pki_roots")]
+    pub subject_hostname: Option<String>,
+
     /// Which mechanisms must have a verified signature: either (one GPG or
     /// sigstore signature), gpg, sigstore, or both.
     #[arg(long, value_enum, default_value_t = RequireArg::Either)]
@@ -519,7 +556,8 @@ pub fn checker(
     reads_registries: bool,
     keep_signatures: bool,
 ) -> anyhow::Result<(Checker, HttpClient, Credentials)> {
-    let builtin = args.keyrings.is_empty() && args.sigstore_keys.is_empty();
+    let certificates = args.fulcio_ca.is_some() || args.pki_roots.is_some();
+    let builtin = args.keyrings.is_empty() && args.sigstore_keys.is_empty() && !certificates;
     if builtin && !args.rekor_keys.is_empty() {
         bail!(
             "--rekor-key needs the sigstore keys it vouches for: add --sigstore-key FILE (Red Hat's built-in release key 3 is not logged in a Rekor this option could name)"
@@ -534,6 +572,8 @@ pub fn checker(
     };
     let sigstore = if builtin {
         Some(sigstore::redhat())
+    } else if certificates {
+        Some(certificate_trust(args)?)
     } else if args.sigstore_keys.is_empty() {
         None
     } else {
@@ -617,6 +657,60 @@ fn sigstore_trust(keys: &[PathBuf], rekor: &[PathBuf]) -> anyhow::Result<Sigstor
             rekor: rekor_keys,
         },
     })
+}
+
+/// The sigstore trust of `--fulcio-ca` or `--pki-roots`, loaded as the
+/// same members of a policy.json `sigstoreSigned` are.
+fn certificate_trust(args: &ImageArgs) -> anyhow::Result<Sigstore> {
+    use relsig::policy::config::{Fulcio, Keys, Pki, SigstoreSigned, SigstoreTrust, Source};
+    let path = |p: &PathBuf| Source::Path(p.display().to_string());
+    let trust = match (&args.fulcio_ca, &args.pki_roots) {
+        (Some(ca), _) => SigstoreTrust::Fulcio(Fulcio {
+            ca: path(ca),
+            oidc_issuer: args.oidc_issuer.clone().unwrap_or_default(),
+            subject_email: args.subject_email.clone().unwrap_or_default(),
+        }),
+        (None, Some(roots)) => {
+            if args.subject_email.is_none() && args.subject_hostname.is_none() {
+                bail!("--pki-roots needs --subject-email or --subject-hostname (or both)");
+            }
+            SigstoreTrust::Pki(Pki {
+                ca_roots: path(roots),
+                ca_intermediates: args.pki_intermediates.as_ref().map(path),
+                subject_email: args.subject_email.clone(),
+                subject_hostname: args.subject_hostname.clone(),
+            })
+        }
+        (None, None) => bail!("--fulcio-ca or --pki-roots is needed"),
+    };
+    let rule = SigstoreSigned {
+        trust,
+        rekor: (!args.rekor_keys.is_empty()).then(|| {
+            Keys::Paths(
+                args.rekor_keys
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            )
+        }),
+        identity: relsig::policy::config::SignedIdentity::MatchRepoDigestOrExact,
+    };
+    let (trust, _) = relsig::policy::sigstore::load(&rule, None).map_err(|e| {
+        let option = match e.member() {
+            m if m.starts_with("rekor") => "--rekor-key",
+            m if m.starts_with("fulcio") => "--fulcio-ca",
+            m if m.starts_with("pki.caIntermediates") => "--pki-intermediates",
+            _ => "--pki-roots",
+        };
+        match e {
+            // The member names a policy.json field; here the option says it.
+            relsig::policy::sigstore::TrustError::Read { source, .. } => {
+                anyhow::Error::new(source).context(option)
+            }
+            other => anyhow::Error::new(other).context(option),
+        }
+    })?;
+    Ok(Sigstore { trust })
 }
 
 /// The images of `--from-file`, read line by line as the run goes, and

@@ -498,6 +498,39 @@ fn a_set_grafted_from_another_signature_is_rejected() {
     );
 }
 
+/// Both commands give containers/image's verdict for a certificate trust
+/// (`fulcio` or `pki`): `policy check` with `requirement`, and `verify
+/// dir:` with the options that say the same.
+#[track_caller]
+fn expect_certificates(dir: &Path, image: &str, requirement: Value, accepted: bool) {
+    expect_policy(dir, image, requirement.clone(), accepted);
+    let mut args: Vec<String> = vec![
+        "verify".into(),
+        format!("dir:{}", s(dir)),
+        "--identity-repository".into(),
+        image.into(),
+        "--output".into(),
+        "json".into(),
+    ];
+    let mut option = |name: &str, value: &Value| {
+        if let Some(v) = value.as_str() {
+            args.extend([name.to_string(), v.to_string()]);
+        }
+    };
+    let (f, p) = (&requirement["fulcio"], &requirement["pki"]);
+    option("--fulcio-ca", &f["caPath"]);
+    option("--oidc-issuer", &f["oidcIssuer"]);
+    option("--subject-email", &f["subjectEmail"]);
+    option("--rekor-key", &requirement["rekorPublicKeyPath"]);
+    option("--pki-roots", &p["caRootsPath"]);
+    option("--pki-intermediates", &p["caIntermediatesPath"]);
+    option("--subject-email", &p["subjectEmail"]);
+    option("--subject-hostname", &p["subjectHostname"]);
+    let run = relsig(&args);
+    assert_eq!(run.image()["verified"], accepted, "{run:?}");
+    assert_eq!(run.code, if accepted { 0 } else { 1 }, "{run:?}");
+}
+
 fn fulcio(email: &str) -> Value {
     json!({
         "type": "sigstoreSigned",
@@ -512,18 +545,18 @@ const FULCIO_IMAGE: &str = "192.168.64.2:5000/cosign-signed/fulcio-rekor-1";
 #[test]
 fn fulcio_with_rekor() {
     let dir = ci("dir-img-cosign-fulcio-rekor-valid");
-    expect_policy(&dir, FULCIO_IMAGE, fulcio("mitr@redhat.com"), true);
+    expect_certificates(&dir, FULCIO_IMAGE, fulcio("mitr@redhat.com"), true);
     let run = policy_check(&dir, FULCIO_IMAGE, fulcio("mitr@redhat.com"));
     let sig = &run.json()["requirements"][0]["signatures"][0];
     assert_eq!(sig["certificate_identity"], "mitr@redhat.com", "{run:?}");
-    expect_policy(&dir, FULCIO_IMAGE, fulcio("someone@example.com"), false);
+    expect_certificates(&dir, FULCIO_IMAGE, fulcio("someone@example.com"), false);
     for removed in [BUNDLE, CERT, CHAIN] {
         let copy = copy_image(&dir);
         mutate(copy.path(), 1, |v| {
             v["annotations"].as_object_mut().unwrap().remove(removed);
         });
         eprintln!("{removed} removed");
-        expect_policy(copy.path(), FULCIO_IMAGE, fulcio("mitr@redhat.com"), false);
+        expect_certificates(copy.path(), FULCIO_IMAGE, fulcio("mitr@redhat.com"), false);
     }
 }
 
@@ -543,13 +576,13 @@ fn pki() -> Value {
 #[test]
 fn pki_roots() {
     let dir = ci("dir-img-cosign-pki-valid");
-    expect_policy(&dir, "localhost:5000/test", pki(), true);
+    expect_certificates(&dir, "localhost:5000/test", pki(), true);
     let mut other = pki();
     other["pki"]["subjectHostname"] = json!("otherhost.example.com");
-    expect_policy(&dir, "localhost:5000/test", other, false);
+    expect_certificates(&dir, "localhost:5000/test", other, false);
     let mut other = pki();
     other["pki"]["subjectEmail"] = json!("someone@example.com");
-    expect_policy(&dir, "localhost:5000/test", other, false);
+    expect_certificates(&dir, "localhost:5000/test", other, false);
     // The signature's chain annotation carries the intermediate: without
     // the configured intermediates it still chains; without both, not.
     let mut no_intermediates = pki();
@@ -557,19 +590,19 @@ fn pki_roots() {
         .as_object_mut()
         .unwrap()
         .remove("caIntermediatesPath");
-    expect_policy(&dir, "localhost:5000/test", no_intermediates.clone(), true);
+    expect_certificates(&dir, "localhost:5000/test", no_intermediates.clone(), true);
     let copy = copy_image(&dir);
     mutate(copy.path(), 1, |v| {
         v["annotations"].as_object_mut().unwrap().remove(CHAIN);
     });
-    expect_policy(copy.path(), "localhost:5000/test", pki(), true);
-    expect_policy(copy.path(), "localhost:5000/test", no_intermediates, false);
+    expect_certificates(copy.path(), "localhost:5000/test", pki(), true);
+    expect_certificates(copy.path(), "localhost:5000/test", no_intermediates, false);
     // The certificate removed.
     let copy = copy_image(&dir);
     mutate(copy.path(), 1, |v| {
         v["annotations"].as_object_mut().unwrap().remove(CERT);
     });
-    expect_policy(copy.path(), "localhost:5000/test", pki(), false);
+    expect_certificates(copy.path(), "localhost:5000/test", pki(), false);
 }
 
 #[test]
