@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process comparison of `relsig standalone-verify` (release build) with
-# `skopeo standalone-verify` on the same inputs: the real Red Hat signature
-# of the noo bundle (fixtures/openshift/noo-bundle-image: manifest.json,
-# signature-1) and Red Hat release key 2.
+# `skopeo standalone-verify` on the same inputs: README's first set-up
+# command, the real Red Hat signature of the noo bundle
+# (fixtures/openshift/noo-bundle-image: manifest.json, signature-3) checked
+# with the built-in Red Hat keys (`any`); skopeo gets release key 2.
 #
 # Runs the two in turn, RUNS pairs (default 30, at least 20), and prints
 # the median, min and max CPU time (user + system) and wall time of each
@@ -42,8 +43,8 @@ if ! command -v gpg >/dev/null; then
 fi
 
 manifest=fixtures/openshift/noo-bundle-image/manifest.json
-signature=fixtures/openshift/noo-bundle-image/signature-1
-reference=registry.access.redhat.com/albo/aws-load-balancer-operator-bundle:0.0.1
+signature=fixtures/openshift/noo-bundle-image/signature-3
+reference=registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1
 key=fixtures/redhat-keys/redhat-release-key-2_FD431D51_sha256-selfsig.gpg
 fingerprint=567E347AD0044ADE55BA8A5F199E2F91FD431D51
 
@@ -65,8 +66,7 @@ trap cleanup EXIT
 mkdir -m 700 "$GNUPGHOME"
 gpg --batch --quiet --import "$key" 2>/dev/null
 
-relsig_cmd=("$relsig" standalone-verify "$manifest" "$reference" "$fingerprint" "$signature"
-    --public-key-file "$key")
+relsig_cmd=("$relsig" standalone-verify "$manifest" "$reference" any "$signature")
 skopeo_cmd=("$skopeo" standalone-verify "$manifest" "$reference" "$fingerprint" "$signature")
 skopeo_help=$("$skopeo" standalone-verify --help 2>&1 || true)
 if [[ "$skopeo_help" == *--public-key-file* ]]; then
@@ -100,7 +100,7 @@ peak_rss_kib() {
 }
 
 echo
-echo "inputs: $manifest, $signature, release key 2 ($key)"
+echo "inputs: $manifest, $signature; relsig: the built-in Red Hat keys; skopeo: release key 2 ($key)"
 echo "timing: $runs pairs (relsig, skopeo in turn) after 3 warm-up pairs; A = relsig, B = skopeo (gpg included)"
 cat "$work/paired"
 cpu_ok=$(awk -v r="$cpu_ratio" 'BEGIN { print (r <= 0.07) ? "met" : "MISSED" }')

@@ -170,8 +170,8 @@ fn serve_store(server: &Mirror, dir: &str) -> Result<(), String> {
             let path = file
                 .map_err(|e| format!("cannot read {}: {e}", folder.display()))?
                 .path();
-            let body = std::fs::read(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let body =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             server.put(&format!("/{name}/{file_name}"), Route::Body(body));
         }
