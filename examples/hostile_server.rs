@@ -4,6 +4,9 @@
 //!
 //! Usage: `hostile_server ATTACK URL_FILE` writes `http://127.0.0.1:PORT`
 //! to URL_FILE once it listens. `hostile_server --list` names the attacks.
+//! `hostile_server store DIR URL_FILE` is a well-behaved signature store
+//! instead (for `bench/batch.sh`): every `DIR/sha256=<hex>/signature-N`
+//! file, served from memory.
 
 #[path = "../tests/common/mirror.rs"]
 mod mirror;
@@ -60,13 +63,17 @@ fn main() {
         }
         return;
     }
-    let [attack, url_file] = args.as_slice() else {
-        eprintln!("usage: hostile_server ATTACK URL_FILE (or --list)");
-        std::process::exit(2);
-    };
     let server = Mirror::start();
     server.forget_requests();
-    if let Err(e) = set_up(&server, attack) {
+    let (url_file, set_up) = match args.as_slice() {
+        [attack, url_file] => (url_file, set_up(&server, attack)),
+        [store, dir, url_file] if store == "store" => (url_file, serve_store(&server, dir)),
+        _ => {
+            eprintln!("usage: hostile_server ATTACK URL_FILE, store DIR URL_FILE, or --list");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = set_up {
         eprintln!("hostile_server: {e}");
         std::process::exit(2);
     }
@@ -161,6 +168,33 @@ fn set_up(server: &Mirror, attack: &str) -> Result<(), String> {
             server.put(&sig(1), Route::Body(body));
         }
         other => return Err(format!("unknown attack {other:?} (see --list)")),
+    }
+    Ok(())
+}
+
+/// Serves every `sha256=<hex>/signature-N` file under `dir` at the same
+/// path: a release mirror layout store.
+fn serve_store(server: &Mirror, dir: &str) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {dir}: {e}"))?;
+    for entry in entries {
+        let folder = entry.map_err(|e| format!("cannot read {dir}: {e}"))?.path();
+        let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !name.starts_with("sha256=") {
+            continue;
+        }
+        let files = std::fs::read_dir(&folder)
+            .map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
+        for file in files {
+            let path = file
+                .map_err(|e| format!("cannot read {}: {e}", folder.display()))?
+                .path();
+            let body =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            server.put(&format!("/{name}/{file_name}"), Route::Body(body));
+        }
     }
     Ok(())
 }
