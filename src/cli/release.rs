@@ -142,10 +142,83 @@ struct AuditArgs {
     #[arg(long)]
     deep: bool,
 
+    /// The policy.json in force on the cluster's nodes: the
+    /// sigstoreSigned requirements of each component's scope (by its
+    /// source pull spec) are checked against the `.sig` attachment in the
+    /// mirror. Without it and without --cluster-image-policy, only 4.21's
+    /// default `openshift` ClusterImagePolicy is in force.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// An OpenShift ClusterImagePolicy / ImagePolicy YAML file, added to
+    /// the policy in force as the machine-config-operator adds it (its
+    /// requirements appended to each of its scopes); repeatable. Given,
+    /// it replaces the built-in default `openshift` ClusterImagePolicy.
+    #[arg(long = "cluster-image-policy", value_name = "FILE")]
+    cluster_image_policy: Vec<PathBuf>,
+
     /// text: a line per component and a summary; json: one document;
     /// junit: JUnit XML, one testcase per component.
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     output: super::Format,
+}
+
+/// The policy in force: `--policy` (every requirement named
+/// `policy.json PATH`) or none, plus the `--cluster-image-policy` files or,
+/// without them, 4.21's default `openshift` ClusterImagePolicy.
+fn policy_in_force(a: &AuditArgs) -> anyhow::Result<relsig::policy::Policy> {
+    use relsig::policy::cluster_image_policy as cip;
+    let mut policy = match &a.policy {
+        Some(f) => relsig::policy::Policy::load(f).context("--policy")?,
+        None => relsig::policy::Policy::default(),
+    };
+    for r in policy.default.iter_mut().chain(
+        policy
+            .transports
+            .values_mut()
+            .flatten()
+            .flat_map(|(_, v)| v),
+    ) {
+        r.path = format!("policy.json {}", r.path);
+    }
+    let mut cips = Vec::new();
+    for f in &a.cluster_image_policy {
+        cips.extend(cip::load(f)?);
+    }
+    if a.cluster_image_policy.is_empty() {
+        cips.push(cip::openshift_default());
+    }
+    cip::apply(&mut policy, &cips);
+    Ok(policy)
+}
+
+/// Which rules of the policy in force require a signature of the release
+/// (under its signed quay.io name), for the JSON `required_by`, as far as
+/// `--require` asks for them: the cluster-version-operator requires the
+/// GPG one, the policy's rules for the release's scope the sigstore one.
+fn release_required_by(
+    policy: &relsig::policy::Policy,
+    o: &ImageOutcome,
+    require: super::verify::RequireArg,
+) -> Vec<String> {
+    use super::verify::RequireArg;
+    let mut out = Vec::new();
+    if require != RequireArg::Sigstore {
+        out.push("cluster-version-operator: GPG signature of the release".to_string());
+    }
+    let identity = o
+        .expected_identity
+        .as_deref()
+        .and_then(|i| relsig::image::reference::Reference::parse(i).ok());
+    if let (Some(image), false) = (identity, require == RequireArg::Gpg) {
+        let (_, reqs) = relsig::policy::eval::requirements_for(policy, &image);
+        out.extend(
+            reqs.iter()
+                .filter(|r| r.rule.type_name() != "insecureAcceptAnything")
+                .map(|r| r.path.clone()),
+        );
+    }
+    out
 }
 
 const INFO_EXAMPLES: &str = "Examples:
@@ -438,7 +511,9 @@ fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
 }
 
 fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
+    let policy = policy_in_force(&args)?;
     let opened = open(&args.common)?;
+    let required_by = release_required_by(&policy, &opened.outcome, args.common.images.require);
     let o = &opened.outcome;
     let mut batch = Batch::begin_as(args.output, "release audit", TextTo::Stdout, "components")?;
     let mut extra = serde_json::Map::new();
@@ -478,6 +553,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
                 })?;
             }
             let mut release = release_json(&opened, None);
+            release["required_by"] = required_by.clone().into();
             release["status"] = serde_json::to_value(status)?;
             release["reason"] = reason.into();
             release["message"] = message.into();
@@ -508,6 +584,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
         mirrors: opened.mirrors.clone(),
         deep: args.deep,
         component_timeout: Some(Duration::from_secs_f64(args.common.images.image_timeout)),
+        policy,
     };
     let progress = Progress::new(Some(components.len()), debug);
     let mut result = Ok(());
@@ -538,6 +615,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
     progress.clear();
     result?;
     let mut release_doc = release_json(&opened, Some(release));
+    release_doc["required_by"] = required_by.into();
     release_doc["status"] = serde_json::to_value(Status::Verified)?;
     extra.insert("release".into(), release_doc);
     extra.insert("deep".into(), args.deep.into());

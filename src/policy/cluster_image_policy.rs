@@ -53,6 +53,24 @@ impl ImagePolicy {
     }
 }
 
+/// The `openshift` ClusterImagePolicy OpenShift 4.21 installs by
+/// default: Red Hat's release key 3 for
+/// `quay.io/openshift-release-dev/ocp-release`, `MatchRepoDigestOrExact`.
+pub fn openshift_default() -> ImagePolicy {
+    use crate::policy::config::{Keys, SignedIdentity, SigstoreSigned, SigstoreTrust};
+    ImagePolicy {
+        name: "cluster-image-policy openshift".into(),
+        scopes: vec!["quay.io/openshift-release-dev/ocp-release".into()],
+        rule: Rule::SigstoreSigned(SigstoreSigned {
+            trust: SigstoreTrust::Keys(Keys::Data(
+                crate::signature::sigstore::REDHAT_RELEASE_KEY_3.to_vec(),
+            )),
+            rekor: None,
+            identity: SignedIdentity::MatchRepoDigestOrExact,
+        }),
+    }
+}
+
 /// Reads every ClusterImagePolicy / ImagePolicy of a YAML file.
 pub fn load(path: &Path) -> Result<Vec<ImagePolicy>, ClusterImagePolicyError> {
     let bytes = crate::io::read_bounded(path, "cluster image policy", MAX_CLUSTER_IMAGE_POLICY)?;
@@ -436,6 +454,17 @@ mod tests {
         );
         assert!(rekor.is_none());
         assert_eq!(identity, &SignedIdentity::MatchRepoDigestOrExact);
+        // The built-in default is the same policy.
+        let mut builtin = openshift_default();
+        let mut file = cips[0].clone();
+        for p in [&mut builtin, &mut file] {
+            if let Rule::SigstoreSigned(s) = &mut p.rule {
+                if let SigstoreTrust::Keys(Keys::Data(k)) = &mut s.trust {
+                    *k = String::from_utf8_lossy(k).trim().as_bytes().to_vec();
+                }
+            }
+        }
+        assert_eq!(builtin, file);
     }
 
     #[test]
