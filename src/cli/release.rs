@@ -57,7 +57,10 @@ enum ReleaseCommand {
     /// mirror by its signed digest, and checks that every component
     /// image-references pins is in the mirror at exactly that digest (the
     /// manifest served is hashed again); with --deep, every platform
-    /// manifest of a list and every blob too. Exit 0 everything present
+    /// manifest of a list and every blob too; and, where the policy in
+    /// force (--policy, --cluster-image-policy) requires one for its
+    /// scope, its sigstore signature from the `.sig` attachment in the
+    /// mirror. Exit 0 everything present
     /// and verified, 1 something missing, different or not verified, 2
     /// something could not be checked.
     #[command(after_help = AUDIT_EXAMPLES)]
@@ -239,6 +242,10 @@ const AUDIT_EXAMPLES: &str = "Examples:
   relsig release audit quay.io/openshift-release-dev/ocp-release@sha256:0da6…6363 \\
       --mirror-config idms-oc-mirror.yaml \\
       --signature-configmap signature-sha256-0da6316466d60a3a.json
+
+  # Components signed as OpenShift main's ClusterImagePolicy requires:
+  relsig release audit 4.21.0 --mirror-config idms.yaml \\
+      --cluster-image-policy clusterimagepolicy-openshift.yaml
 
   # Every blob too, JUnit for the CI report:
   relsig release audit 4.15.0 \\
