@@ -277,7 +277,13 @@ struct Opened {
 
 /// Checks the release's signature and, only when it verified, reads the
 /// release image at the signed digest.
-fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
+///
+/// With `policy` (a policy in force given by the user) and no sigstore
+/// trust option, the release's sigstore signature is checked with the
+/// trust of the `sigstoreSigned` requirement the policy gives the
+/// release's repository (a ClusterImagePolicy's key for `ocp-release`),
+/// as CRI-O will check it.
+fn open(common: &ReleaseCommon, policy: Option<&relsig::policy::Policy>) -> anyhow::Result<Opened> {
     let args = &common.images;
     if args.from_file.is_some() {
         bail!("--from-file: a release command takes one RELEASE");
@@ -333,7 +339,17 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
         }
     };
     let reads_registries = true;
-    let (checker, http, credentials) = checker(args, reads_registries, false)?;
+    let (mut checker, http, credentials) = checker(args, reads_registries, false)?;
+    // Nothing to choose when sigstore is not asked for, or its trust is.
+    let trust_given = !args.sigstore_keys.is_empty()
+        || args.fulcio_ca.is_some()
+        || args.pki_roots.is_some()
+        || args.require == super::verify::RequireArg::Gpg;
+    if let (Some(policy), false) = (policy, trust_given) {
+        if let Some(sigstore) = release_sigstore(policy, &repository)? {
+            checker = checker.with_sigstore(sigstore);
+        }
+    }
     let outcome = checker.check(&request);
     let registry = RegistryClient::new(http.clone(), credentials);
     let read = match (&outcome.digest, outcome.verified) {
@@ -364,6 +380,40 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
         registry,
         mirrors,
     })
+}
+
+/// The sigstore trust of the one `sigstoreSigned` requirement `policy`
+/// gives the release's `repository`; `None` when it gives none.
+fn release_sigstore(
+    policy: &relsig::policy::Policy,
+    repository: &relsig::image::reference::Reference,
+) -> anyhow::Result<Option<relsig::signature::sigstore::Sigstore>> {
+    use relsig::policy::config::Rule;
+    let (_, reqs) = relsig::policy::eval::requirements_for(policy, repository);
+    let rules: Vec<_> = reqs
+        .iter()
+        .filter_map(|r| match &r.rule {
+            Rule::SigstoreSigned(s) => Some((r, s)),
+            _ => None,
+        })
+        .collect();
+    match rules[..] {
+        [] => Ok(None),
+        [(req, rule)] => {
+            let (trust, _) = relsig::policy::sigstore::load(rule, None)
+                .with_context(|| format!("{}: the release's sigstore trust", req.path))?;
+            Ok(Some(relsig::signature::sigstore::Sigstore { trust }))
+        }
+        _ => bail!(
+            "the policy in force has {} sigstoreSigned requirements for {repository} ({}); the release is checked against one: choose with --sigstore-key",
+            rules.len(),
+            rules
+                .iter()
+                .map(|(r, _)| r.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// The platform whose manifest is read when a release is signed as a
@@ -438,7 +488,7 @@ fn release_json(opened: &Opened, release: Option<&Release>) -> serde_json::Value
 }
 
 fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
-    let opened = open(&args.common)?;
+    let opened = open(&args.common, None)?;
     let o = &opened.outcome;
     let json = args.output == InfoOutput::Json;
     let fail = |status: Status, reason: &str, message: &str| -> anyhow::Result<Status> {
@@ -519,7 +569,8 @@ fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
 
 fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
     let policy = policy_in_force(&args)?;
-    let opened = open(&args.common)?;
+    let given = args.policy.is_some() || !args.cluster_image_policy.is_empty();
+    let opened = open(&args.common, given.then_some(&policy))?;
     let required_by = release_required_by(&policy, &opened.outcome, args.common.images.require);
     let o = &opened.outcome;
     let mut batch = Batch::begin_as(args.output, "release audit", TextTo::Stdout, "components")?;

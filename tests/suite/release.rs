@@ -729,3 +729,77 @@ spec:
         serde_json::json!([])
     );
 }
+
+#[test]
+fn a_cluster_image_policy_for_the_release_names_the_key_of_its_sig() {
+    // The policy in force gives ocp-release a test key: the release's
+    // `.sig` in the mirror must verify with it (not with release key 3).
+    use crate::common::cosign::{CosignKey, Layer, push_attachment};
+    use base64::Engine as _;
+    let t = Setup::new(1);
+    let key = CosignKey::p256();
+    let key_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&key.public).unwrap());
+    let real = std::fs::read_to_string(
+        fixtures().join("sigstore/redhat/clusterimagepolicy-openshift-4.21.yaml"),
+    )
+    .unwrap();
+    let real_key = real
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("keyData: "))
+        .unwrap()
+        .to_string();
+    let cip = t.dir.path().join("cip.yaml");
+    std::fs::write(&cip, real.replace(&real_key, &key_data)).unwrap();
+    let pullspec = t.pullspec();
+    let audit = || {
+        relsig(&[
+            "release",
+            "audit",
+            &pullspec,
+            "--tls-verify=false",
+            "--retries",
+            "0",
+            "--signature-store",
+            &t.store.url,
+            "--keyring",
+            s(&t.keyring),
+            "--mirror-config",
+            s(&t.idms),
+            "--cluster-image-policy",
+            s(&cip),
+            "--output",
+            "json",
+        ])
+    };
+    let required_by = serde_json::json!([
+        "cluster-version-operator: GPG signature of the release",
+        format!("cluster-image-policy openshift: scope {OCP_RELEASE}"),
+    ]);
+
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["release"]["reason"], "no-signatures", "{run:?}");
+    assert_eq!(doc["release"]["required_by"], required_by, "{run:?}");
+
+    let digest = &t.release.release.digest;
+    let identity = format!("{OCP_RELEASE}:{VERSION}-x86_64");
+    push_attachment(
+        &t.registry,
+        MIRROR_REPO,
+        digest,
+        &[Layer::signed(&key, &identity, digest)],
+    );
+    let run = audit();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["release"]["required_by"], required_by, "{run:?}");
+
+    // Signed by another key than the policy names: not verified.
+    let other = CosignKey::p256();
+    let other_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&other.public).unwrap());
+    std::fs::write(&cip, real.replace(&real_key, &other_data)).unwrap();
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+}
