@@ -9,6 +9,10 @@
 //! `FulcioCAWithRekor` → `fulcio` + `rekorPublicKeyData`, `PKI` → `pki`)
 //! and `signedIdentity.matchPolicy` becomes `signedIdentity`.
 //!
+//! An ImagePolicy is applied like a ClusterImagePolicy: the operator
+//! writes it into a per-namespace CRI-O policy instead, which relsig does
+//! not model (there is no namespace to check an image for).
+//!
 //! The requirement is built as the policy.json object the operator would
 //! write and parsed by [`Policy::parse_requirement`], so it is checked by
 //! exactly the rules a policy.json file is.
