@@ -115,6 +115,8 @@ pub const MAX_RELEASE_FILE_SIZE: u64 = 16 * 1024 * 1024;
 pub const MAX_RELEASE_COMPONENTS: usize = 10_000;
 /// An ImageDigestMirrorSet / ImageContentSourcePolicy YAML file.
 pub const MAX_MIRROR_CONFIG: u64 = 4 * 1024 * 1024;
+/// A ClusterImagePolicy / ImagePolicy YAML file.
+pub const MAX_CLUSTER_IMAGE_POLICY: u64 = 4 * 1024 * 1024;
 /// Blobs and platform manifests checked for one component with
 /// `release audit --deep` (a manifest of at most
 /// [`MAX_MANIFEST_SIZE`] names fewer than this).

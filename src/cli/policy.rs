@@ -185,6 +185,12 @@ struct CheckArgs {
     #[arg(long, value_name = "URL", default_value = BUILTIN_DEFAULT_LOOKASIDE,
           env = "RELSIG_DEFAULT_LOOKASIDE")]
     default_lookaside: String,
+    /// Add the sigstoreSigned requirements of an OpenShift
+    /// ClusterImagePolicy / ImagePolicy YAML file (several documents
+    /// allowed) to the policy, as the machine-config-operator does: each
+    /// scope's requirements get them appended. Repeatable.
+    #[arg(long = "cluster-image-policy", value_name = "FILE")]
+    cluster_image_policy: Vec<PathBuf>,
     /// Use this manifest file (exactly as the registry serves it)
     /// instead of fetching IMAGE's manifest from its registry.
     #[arg(long, value_name = "FILE")]
@@ -300,7 +306,13 @@ fn registries_dir(dir: Option<&Path>) -> Option<PathBuf> {
 
 fn run_check(a: CheckArgs) -> anyhow::Result<Status> {
     let image = eval::image_reference(&a.image)?;
-    let policy = Policy::load(&a.files.policy)?;
+    let mut policy = Policy::load(&a.files.policy)?;
+    for file in &a.cluster_image_policy {
+        relsig::policy::cluster_image_policy::apply(
+            &mut policy,
+            &relsig::policy::cluster_image_policy::load(file)?,
+        );
+    }
     let registries = RegistriesD::load_default(a.registries_d.as_deref())?;
     let registries_conf = if a.manifest.is_some() {
         relsig::config::registries_conf::RegistriesConf::default()

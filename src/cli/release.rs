@@ -57,7 +57,10 @@ enum ReleaseCommand {
     /// mirror by its signed digest, and checks that every component
     /// image-references pins is in the mirror at exactly that digest (the
     /// manifest served is hashed again); with --deep, every platform
-    /// manifest of a list and every blob too. Exit 0 everything present
+    /// manifest of a list and every blob too; and, where the policy in
+    /// force (--policy, --cluster-image-policy) requires one for its
+    /// scope, its sigstore signature from the `.sig` attachment in the
+    /// mirror. Exit 0 everything present
     /// and verified, 1 something missing, different or not verified, 2
     /// something could not be checked.
     #[command(after_help = AUDIT_EXAMPLES)]
@@ -142,10 +145,83 @@ struct AuditArgs {
     #[arg(long)]
     deep: bool,
 
+    /// The policy.json in force on the cluster's nodes: the
+    /// sigstoreSigned requirements of each component's scope (by its
+    /// source pull spec) are checked against the `.sig` attachment in the
+    /// mirror. Without it and without --cluster-image-policy, only 4.21's
+    /// default `openshift` ClusterImagePolicy is in force.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// An OpenShift ClusterImagePolicy / ImagePolicy YAML file, added to
+    /// the policy in force as the machine-config-operator adds it (its
+    /// requirements appended to each of its scopes); repeatable. Given,
+    /// it replaces the built-in default `openshift` ClusterImagePolicy.
+    #[arg(long = "cluster-image-policy", value_name = "FILE")]
+    cluster_image_policy: Vec<PathBuf>,
+
     /// text: a line per component and a summary; json: one document;
     /// junit: JUnit XML, one testcase per component.
     #[arg(long, value_enum, default_value_t = super::Format::Text)]
     output: super::Format,
+}
+
+/// The policy in force: `--policy` (every requirement named
+/// `policy.json PATH`) or none, plus the `--cluster-image-policy` files or,
+/// without them, 4.21's default `openshift` ClusterImagePolicy.
+fn policy_in_force(a: &AuditArgs) -> anyhow::Result<relsig::policy::Policy> {
+    use relsig::policy::cluster_image_policy as cip;
+    let mut policy = match &a.policy {
+        Some(f) => relsig::policy::Policy::load(f).context("--policy")?,
+        None => relsig::policy::Policy::default(),
+    };
+    for r in policy.default.iter_mut().chain(
+        policy
+            .transports
+            .values_mut()
+            .flatten()
+            .flat_map(|(_, v)| v),
+    ) {
+        r.path = format!("policy.json {}", r.path);
+    }
+    let mut cips = Vec::new();
+    for f in &a.cluster_image_policy {
+        cips.extend(cip::load(f)?);
+    }
+    if a.cluster_image_policy.is_empty() {
+        cips.push(cip::openshift_default());
+    }
+    cip::apply(&mut policy, &cips);
+    Ok(policy)
+}
+
+/// Which rules of the policy in force require a signature of the release
+/// (under its signed quay.io name), for the JSON `required_by`, as far as
+/// `--require` asks for them: the cluster-version-operator requires the
+/// GPG one, the policy's rules for the release's scope the sigstore one.
+fn release_required_by(
+    policy: &relsig::policy::Policy,
+    o: &ImageOutcome,
+    require: super::verify::RequireArg,
+) -> Vec<String> {
+    use super::verify::RequireArg;
+    let mut out = Vec::new();
+    if require != RequireArg::Sigstore {
+        out.push("cluster-version-operator: GPG signature of the release".to_string());
+    }
+    let identity = o
+        .expected_identity
+        .as_deref()
+        .and_then(|i| relsig::image::reference::Reference::parse(i).ok());
+    if let (Some(image), false) = (identity, require == RequireArg::Gpg) {
+        let (_, reqs) = relsig::policy::eval::requirements_for(policy, &image);
+        out.extend(
+            reqs.iter()
+                .filter(|r| r.rule.type_name() != "insecureAcceptAnything")
+                .map(|r| r.path.clone()),
+        );
+    }
+    out
 }
 
 const INFO_EXAMPLES: &str = "Examples:
@@ -166,6 +242,10 @@ const AUDIT_EXAMPLES: &str = "Examples:
   relsig release audit quay.io/openshift-release-dev/ocp-release@sha256:0da6…6363 \\
       --mirror-config idms-oc-mirror.yaml \\
       --signature-configmap signature-sha256-0da6316466d60a3a.json
+
+  # Components signed as OpenShift main's ClusterImagePolicy requires:
+  relsig release audit 4.21.0 --mirror-config idms.yaml \\
+      --cluster-image-policy clusterimagepolicy-openshift.yaml
 
   # Every blob too, JUnit for the CI report:
   relsig release audit 4.15.0 \\
@@ -197,7 +277,13 @@ struct Opened {
 
 /// Checks the release's signature and, only when it verified, reads the
 /// release image at the signed digest.
-fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
+///
+/// With `policy` (a policy in force given by the user) and no sigstore
+/// trust option, the release's sigstore signature is checked with the
+/// trust of the `sigstoreSigned` requirement the policy gives the
+/// release's repository (a ClusterImagePolicy's key for `ocp-release`),
+/// as CRI-O will check it.
+fn open(common: &ReleaseCommon, policy: Option<&relsig::policy::Policy>) -> anyhow::Result<Opened> {
     let args = &common.images;
     if args.from_file.is_some() {
         bail!("--from-file: a release command takes one RELEASE");
@@ -253,7 +339,17 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
         }
     };
     let reads_registries = true;
-    let (checker, http, credentials) = checker(args, reads_registries, false)?;
+    let (mut checker, http, credentials) = checker(args, reads_registries, false)?;
+    // Nothing to choose when sigstore is not asked for, or its trust is.
+    let trust_given = !args.sigstore_keys.is_empty()
+        || args.fulcio_ca.is_some()
+        || args.pki_roots.is_some()
+        || args.require == super::verify::RequireArg::Gpg;
+    if let (Some(policy), false) = (policy, trust_given) {
+        if let Some(sigstore) = release_sigstore(policy, &repository)? {
+            checker = checker.with_sigstore(sigstore);
+        }
+    }
     let outcome = checker.check(&request);
     let registry = RegistryClient::new(http.clone(), credentials);
     let read = match (&outcome.digest, outcome.verified) {
@@ -284,6 +380,40 @@ fn open(common: &ReleaseCommon) -> anyhow::Result<Opened> {
         registry,
         mirrors,
     })
+}
+
+/// The sigstore trust of the one `sigstoreSigned` requirement `policy`
+/// gives the release's `repository`; `None` when it gives none.
+fn release_sigstore(
+    policy: &relsig::policy::Policy,
+    repository: &relsig::image::reference::Reference,
+) -> anyhow::Result<Option<relsig::signature::sigstore::Sigstore>> {
+    use relsig::policy::config::Rule;
+    let (_, reqs) = relsig::policy::eval::requirements_for(policy, repository);
+    let rules: Vec<_> = reqs
+        .iter()
+        .filter_map(|r| match &r.rule {
+            Rule::SigstoreSigned(s) => Some((r, s)),
+            _ => None,
+        })
+        .collect();
+    match rules[..] {
+        [] => Ok(None),
+        [(req, rule)] => {
+            let (trust, _) = relsig::policy::sigstore::load(rule, None)
+                .with_context(|| format!("{}: the release's sigstore trust", req.path))?;
+            Ok(Some(relsig::signature::sigstore::Sigstore { trust }))
+        }
+        _ => bail!(
+            "the policy in force has {} sigstoreSigned requirements for {repository} ({}); the release is checked against one: choose with --sigstore-key",
+            rules.len(),
+            rules
+                .iter()
+                .map(|(r, _)| r.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// The platform whose manifest is read when a release is signed as a
@@ -358,7 +488,7 @@ fn release_json(opened: &Opened, release: Option<&Release>) -> serde_json::Value
 }
 
 fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
-    let opened = open(&args.common)?;
+    let opened = open(&args.common, None)?;
     let o = &opened.outcome;
     let json = args.output == InfoOutput::Json;
     let fail = |status: Status, reason: &str, message: &str| -> anyhow::Result<Status> {
@@ -438,7 +568,10 @@ fn run_info(args: InfoArgs) -> anyhow::Result<Status> {
 }
 
 fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
-    let opened = open(&args.common)?;
+    let policy = policy_in_force(&args)?;
+    let given = args.policy.is_some() || !args.cluster_image_policy.is_empty();
+    let opened = open(&args.common, given.then_some(&policy))?;
+    let required_by = release_required_by(&policy, &opened.outcome, args.common.images.require);
     let o = &opened.outcome;
     let mut batch = Batch::begin_as(args.output, "release audit", TextTo::Stdout, "components")?;
     let mut extra = serde_json::Map::new();
@@ -478,6 +611,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
                 })?;
             }
             let mut release = release_json(&opened, None);
+            release["required_by"] = required_by.clone().into();
             release["status"] = serde_json::to_value(status)?;
             release["reason"] = reason.into();
             release["message"] = message.into();
@@ -508,6 +642,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
         mirrors: opened.mirrors.clone(),
         deep: args.deep,
         component_timeout: Some(Duration::from_secs_f64(args.common.images.image_timeout)),
+        policy,
     };
     let progress = Progress::new(Some(components.len()), debug);
     let mut result = Ok(());
@@ -538,6 +673,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
     progress.clear();
     result?;
     let mut release_doc = release_json(&opened, Some(release));
+    release_doc["required_by"] = required_by.into();
     release_doc["status"] = serde_json::to_value(Status::Verified)?;
     extra.insert("release".into(), release_doc);
     extra.insert("deep".into(), args.deep.into());

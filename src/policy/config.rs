@@ -273,6 +273,26 @@ impl Policy {
         (policy, p.errors)
     }
 
+    /// Parses one requirement object as policy.json holds it, checked as
+    /// strictly as one read from a file; `file` and `path` locate it in
+    /// diagnostics. Other sources of policy (ClusterImagePolicies) build
+    /// their requirements this way so that both are validated alike.
+    pub fn parse_requirement(v: &Value, file: &str, path: &str) -> Result<Rule, PolicyError> {
+        let mut p = Parser {
+            file,
+            errors: Vec::new(),
+        };
+        match p.requirement(v, path) {
+            Some(rule) if p.errors.is_empty() => Ok(rule),
+            _ => {
+                if p.errors.is_empty() {
+                    p.error(path, "not a valid requirement");
+                }
+                Err(PolicyError::Invalid(p.errors))
+            }
+        }
+    }
+
     /// The docker transport's scopes ("" is its default) and their requirements.
     pub fn docker_scopes(&self) -> impl Iterator<Item = (&String, &Vec<Requirement>)> {
         self.transports.get("docker").into_iter().flatten()

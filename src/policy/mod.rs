@@ -5,8 +5,11 @@
 //! gathers, checks of both files before a
 //! rollout ([`lint`]), the key files a policy names ([`node_keys`]),
 //! rendering them as a MachineConfig or Butane config ([`render`]) and
-//! Red Hat's documented starting point ([`init`]).
+//! Red Hat's documented starting point ([`init`]); OpenShift
+//! ClusterImagePolicy / ImagePolicy objects translated into policy.json
+//! requirements ([`cluster_image_policy`]).
 
+pub mod cluster_image_policy;
 pub mod config;
 pub mod eval;
 pub mod evidence;

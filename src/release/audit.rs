@@ -4,6 +4,12 @@
 //! the digest is not taken). With `deep`, every platform manifest of a
 //! list and every blob (HEAD) must be there too.
 //!
+//! Where the policy in force (policy.json and ClusterImagePolicies, see
+//! [`crate::policy::cluster_image_policy`]) gives a component's source
+//! pull spec `sigstoreSigned` requirements, its sigstore signatures are
+//! read from the `.sig` attachment next to it in the mirror and judged
+//! by [`crate::policy::eval`], as CRI-O will judge them.
+//!
 //! Components are checked `jobs` at a time and handed over in release
 //! order as they are ready; a component holds one manifest at a time.
 
@@ -13,6 +19,10 @@ use crate::image::digest::Digest;
 use crate::image::manifest;
 use crate::image::reference::Reference;
 use crate::io::MAX_COMPONENT_OBJECTS;
+use crate::policy::Policy;
+use crate::policy::config::Rule;
+use crate::policy::eval::{self, EvalOptions, Evidence, RequirementReason};
+use crate::sources::attachments::{attachment_reference, registry_signatures};
 use crate::sources::http::{Deadline, HttpClient, TimeLimit};
 use crate::sources::registry::{RegistryClient, RegistryError};
 use crate::status::Status;
@@ -38,6 +48,9 @@ pub enum ComponentReason {
     RegistryError,
     /// The component's time limit ran out.
     Timeout,
+    /// A signature the policy in force requires is not there or not
+    /// valid: the requirement's own reason (`no-signatures`, …).
+    Signature(RequirementReason),
 }
 
 impl ComponentReason {
@@ -51,6 +64,7 @@ impl ComponentReason {
             ComponentReason::InvalidManifest => "invalid-manifest",
             ComponentReason::RegistryError => "registry-error",
             ComponentReason::Timeout => "timeout",
+            ComponentReason::Signature(r) => r.as_str(),
         }
     }
 }
@@ -78,6 +92,10 @@ pub struct ComponentResult {
     pub manifests_checked: usize,
     /// Blobs found (`deep`).
     pub blobs_checked: usize,
+    /// The rules of the policy in force that require a signature of this
+    /// component (`cluster-image-policy NAME: scope SCOPE`,
+    /// `policy.json transports.docker["SCOPE"][N]`); empty when none does.
+    pub required_by: Vec<String>,
 }
 
 /// Checks components against the mirror.
@@ -90,6 +108,9 @@ pub struct Auditor {
     pub deep: bool,
     /// Everything fetched for one component ends by then.
     pub component_timeout: Option<Duration>,
+    /// The policy in force: the `sigstoreSigned` requirements of each
+    /// component's scope are checked.
+    pub policy: Policy,
 }
 
 impl Auditor {
@@ -163,6 +184,7 @@ impl Auditor {
             message: String::new(),
             manifests_checked: 0,
             blobs_checked: 0,
+            required_by: Vec::new(),
         };
         let finish = |mut out: ComponentResult, status, reason, message: String| {
             out.status = status;
@@ -195,23 +217,31 @@ impl Auditor {
             if let Err((reason, message)) = check_manifest(&fetched.bytes, &fetched.url, digest) {
                 return finish(out, Status::Rejected, reason, message);
             }
-            if !self.deep {
-                return finish(
-                    out,
-                    Status::Verified,
-                    ComponentReason::Ok,
-                    format!("present at {location}"),
-                );
+            let mut message = format!("present at {location}");
+            if self.deep {
+                if let Err((status, reason, message)) =
+                    self.check_deep(registry, location, &fetched.bytes, &fetched.url, &mut out)
+                {
+                    return finish(out, status, reason, message);
+                }
+                message.push_str(&format!(
+                    " with {} platform manifest(s) and {} blob(s)",
+                    out.manifests_checked, out.blobs_checked
+                ));
             }
-            return match self.check_deep(registry, location, &fetched.bytes, &fetched.url, &mut out)
-            {
-                Ok(()) => {
-                    let message = format!(
-                        "present at {location} with {} platform manifest(s) and {} blob(s)",
-                        out.manifests_checked, out.blobs_checked
-                    );
+            return match self.check_signatures(
+                registry,
+                c,
+                location,
+                digest,
+                fetched.bytes,
+                &mut out,
+            ) {
+                Ok(Some(signed)) => {
+                    message.push_str(&format!("; {signed}"));
                     finish(out, Status::Verified, ComponentReason::Ok, message)
                 }
+                Ok(None) => finish(out, Status::Verified, ComponentReason::Ok, message),
                 Err((status, reason, message)) => finish(out, status, reason, message),
             };
         }
@@ -230,6 +260,73 @@ impl Auditor {
                 message,
             )
         }
+    }
+
+    /// The `sigstoreSigned` requirements the policy in force gives the
+    /// component's source pull spec, judged on the signatures of the
+    /// `.sig` attachment at `location` (where the manifest was found):
+    /// `None` when there are none, else what accepted it.
+    fn check_signatures(
+        &self,
+        registry: &RegistryClient,
+        c: &Component,
+        location: &Reference,
+        digest: &Digest,
+        manifest_bytes: Vec<u8>,
+        out: &mut ComponentResult,
+    ) -> Result<Option<String>, (Status, ComponentReason, String)> {
+        let (_, requirements) = eval::requirements_for(&self.policy, &c.pullspec);
+        let sigstore: Vec<_> = requirements
+            .iter()
+            .filter(|r| matches!(r.rule, Rule::SigstoreSigned(_)))
+            .cloned()
+            .collect();
+        if sigstore.is_empty() {
+            return Ok(None);
+        }
+        out.required_by = sigstore.iter().map(|r| r.path.clone()).collect();
+        let only_these = Policy {
+            default: sigstore,
+            transports: Default::default(),
+        };
+        let opts = EvalOptions {
+            at: std::time::SystemTime::now(),
+            judged_now: true,
+            root: None,
+        };
+        let mut fetch = || -> Result<Evidence, String> {
+            let mut signatures = Vec::new();
+            registry_signatures(registry, location, digest, &mut |s| signatures.push(s))
+                .map_err(|e| crate::io::error_chain(&e))?;
+            let searched = attachment_reference(location, digest)
+                .map_or_else(|e| e.to_string(), |r| r.to_string());
+            Ok(Evidence {
+                manifest: crate::image::manifest::Manifest::new(manifest_bytes.clone()),
+                signatures,
+                searched,
+                manifest_error: None,
+            })
+        };
+        let decision = eval::evaluate(&only_these, &c.pullspec, &opts, &mut fetch);
+        if decision.status == Status::Verified {
+            return Ok(Some(format!(
+                "sigstore signature verified, as {} requires",
+                out.required_by.join(" and ")
+            )));
+        }
+        let deciding = decision
+            .requirements
+            .iter()
+            .find(|r| r.result != eval::Outcome::Accepted);
+        let reason = deciding.map_or(RequirementReason::NoSignatures, |r| r.reason);
+        let message = match deciding {
+            Some(r) => format!(
+                "the cluster would refuse to run it: {} requires a sigstore signature: {}",
+                r.path, r.message
+            ),
+            None => decision.message,
+        };
+        Err((decision.status, ComponentReason::Signature(reason), message))
     }
 
     /// Every platform manifest (of a list) and blob of the manifest

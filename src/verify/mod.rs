@@ -138,6 +138,14 @@ struct Resolved {
 }
 
 impl Checker {
+    /// The same checker trusting `sigstore` for sigstore signatures (the
+    /// rule a policy in force gives an image, e.g. a ClusterImagePolicy's
+    /// key for a release).
+    pub fn with_sigstore(mut self, sigstore: Sigstore) -> Checker {
+        self.settings.sigstore = Some(sigstore);
+        self
+    }
+
     pub fn new(settings: Settings, http: HttpClient, credentials: Credentials) -> Checker {
         let registry = RegistryClient::new(http.clone(), credentials);
         let run_deadline = settings

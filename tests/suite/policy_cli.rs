@@ -771,3 +771,112 @@ fn check_offline_gives_the_verdict_reason_and_exit_code() {
         "{run:?}"
     );
 }
+
+/// `policy check` of an ocp-release image with `--cluster-image-policy`:
+/// 4.21's `openshift` ClusterImagePolicy with its key replaced by a test
+/// key, over a policy that accepts anything, so every requirement the
+/// verdict rests on comes from the ClusterImagePolicy.
+#[test]
+fn a_cluster_image_policy_adds_its_sigstore_requirement_to_the_scope() {
+    use crate::common::cosign::{CosignKey, SIGNATURE_ANNOTATION, SIMPLE_SIGNING, payload};
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
+    let manifest_path = tmp.path().join("manifest.json");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let digest = crate::common::release::sha256(manifest);
+    let image = format!("quay.io/openshift-release-dev/ocp-release@{digest}");
+    let key = CosignKey::p256();
+    let signed = tmp.path().join("signed");
+    std::fs::create_dir(&signed).unwrap();
+    let body = payload(
+        "quay.io/openshift-release-dev/ocp-release:4.21.0-x86_64",
+        &digest,
+    );
+    let mut sig = b"\x00sigstore-json\n".to_vec();
+    sig.extend(
+        serde_json::to_vec(&serde_json::json!({
+            "mimeType": SIMPLE_SIGNING,
+            "payload": base64::engine::general_purpose::STANDARD.encode(&body),
+            "annotations": {SIGNATURE_ANNOTATION: key.sign(&body)},
+        }))
+        .unwrap(),
+    );
+    std::fs::write(signed.join("signature-1"), sig).unwrap();
+    let unsigned = tmp.path().join("unsigned");
+    std::fs::create_dir(&unsigned).unwrap();
+    let policy = tmp.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+    )
+    .unwrap();
+    let real = std::fs::read_to_string(
+        fixtures().join("sigstore/redhat/clusterimagepolicy-openshift-4.21.yaml"),
+    )
+    .unwrap();
+    let real_key = real
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("keyData: "))
+        .unwrap()
+        .to_string();
+    let test_key =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&key.public).unwrap());
+    let cip = tmp.path().join("cip.yaml");
+    std::fs::write(&cip, real.replace(&real_key, &test_key)).unwrap();
+    let real_cip = fixtures().join("sigstore/redhat/clusterimagepolicy-openshift-4.21.yaml");
+    let check = |dir: &Path, cip: Option<&Path>| {
+        let mut args = vec![
+            "policy",
+            "check",
+            &image,
+            "--policy",
+            s(&policy),
+            "--registries-d",
+            s(tmp.path()),
+            "--manifest",
+            s(&manifest_path),
+            "--signature-dir",
+            s(dir),
+            "--output",
+            "json",
+        ];
+        if let Some(cip) = cip {
+            args.extend(["--cluster-image-policy", s(cip)]);
+        }
+        relsig(&args)
+    };
+    const REQUIRED_BY: &str =
+        "cluster-image-policy openshift: scope quay.io/openshift-release-dev/ocp-release";
+
+    let run = check(&signed, Some(&cip));
+    assert_eq!(run.code, 0, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["verdict"], "accepted", "{run:?}");
+    assert_eq!(doc["requirements"][0]["path"], REQUIRED_BY, "{run:?}");
+    assert_eq!(doc["requirements"][0]["type"], "sigstoreSigned", "{run:?}");
+
+    let run = check(&unsigned, Some(&cip));
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["verdict"], "rejected", "{run:?}");
+    assert_eq!(doc["requirements"][0]["path"], REQUIRED_BY, "{run:?}");
+    assert_eq!(doc["requirements"][0]["reason"], "no-signatures", "{run:?}");
+
+    // Red Hat's real policy trusts release key 3, not the test key.
+    let run = check(&signed, Some(&real_cip));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.json()["requirements"][0]["path"],
+        REQUIRED_BY,
+        "{run:?}"
+    );
+
+    // Without the ClusterImagePolicy the policy accepts anything.
+    let run = check(&unsigned, None);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A file that is not a ClusterImagePolicy: one line naming it, exit 2.
+    let run = check(&signed, Some(&policy));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains(s(&policy)), "{run:?}");
+}

@@ -602,3 +602,204 @@ fn a_missing_sigstore_signature_is_what_the_cluster_would_refuse() {
         "{text:?}"
     );
 }
+
+#[test]
+fn a_cluster_image_policy_makes_component_signatures_required() {
+    // A ClusterImagePolicy (in the shape of the `openshift` one of main)
+    // requiring a test key's sigstore signature for ocp-v4.0-art-dev: each
+    // component's `.sig` attachment in the mirror must verify with it.
+    use crate::common::cosign::{CosignKey, Layer, push_attachment};
+    use base64::Engine as _;
+    let t = Setup::new(2);
+    let key = CosignKey::p256();
+    let key_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&key.public).unwrap());
+    let cip = t.dir.path().join("cip.yaml");
+    std::fs::write(
+        &cip,
+        format!(
+            "apiVersion: config.openshift.io/v1
+kind: ClusterImagePolicy
+metadata:
+  name: components
+spec:
+  scopes:
+  - {ART_DEV}
+  policy:
+    rootOfTrust:
+      policyType: PublicKey
+      publicKey:
+        keyData: {key_data}
+"
+        ),
+    )
+    .unwrap();
+    let rule = format!("cluster-image-policy components: scope {ART_DEV}");
+    let audit = || {
+        t.run(
+            "audit",
+            &["--cluster-image-policy", s(&cip), "--output", "json"],
+        )
+    };
+    let sign = |i: usize| {
+        let digest = &t.release.components[i].1.digest;
+        let layer = Layer::signed(&key, &format!("{ART_DEV}@{digest}"), digest);
+        push_attachment(&t.registry, MIRROR_REPO, digest, &[layer]);
+    };
+
+    // Only component 0 is signed: component 1 fails, naming the rule.
+    sign(0);
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        results(&run),
+        [
+            ("component-000".into(), "verified".into(), "ok".into()),
+            (
+                "component-001".into(),
+                "rejected".into(),
+                "no-signatures".into()
+            ),
+        ],
+        "{run:?}"
+    );
+    let doc = run.json();
+    let unsigned = &doc["components"][1];
+    assert_eq!(
+        unsigned["required_by"],
+        serde_json::json!([rule]),
+        "{run:?}"
+    );
+    let message = unsigned["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "the cluster would refuse to run it: {rule} requires a sigstore signature"
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        doc["components"][0]["required_by"],
+        serde_json::json!([rule])
+    );
+    // The release (audited with --require gpg) needs the CVO's signature only.
+    assert_eq!(
+        doc["release"]["required_by"],
+        serde_json::json!(["cluster-version-operator: GPG signature of the release"]),
+        "{run:?}"
+    );
+
+    // Both signed: the audit passes.
+    sign(1);
+    let run = audit();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        results(&run)
+            .iter()
+            .all(|(_, status, _)| status == "verified"),
+        "{run:?}"
+    );
+
+    // The same requirement from a policy.json: named by its JSON path.
+    let policy = t.dir.path().join("policy.json");
+    std::fs::write(
+        &policy,
+        serde_json::json!({
+            "default": [{"type": "insecureAcceptAnything"}],
+            "transports": {"docker": {ART_DEV: [
+                {"type": "sigstoreSigned", "keyPath": s(&key.public)}
+            ]}},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = t.run("audit", &["--policy", s(&policy), "--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.json()["components"][1]["required_by"],
+        serde_json::json!([format!("policy.json transports.docker[\"{ART_DEV}\"][0]")]),
+        "{run:?}"
+    );
+
+    // Without the ClusterImagePolicy (4.21's default covers only
+    // ocp-release), components need no signature.
+    let run = t.run("audit", &["--output", "json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.json()["components"][0]["required_by"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn a_cluster_image_policy_for_the_release_names_the_key_of_its_sig() {
+    // The policy in force gives ocp-release a test key: the release's
+    // `.sig` in the mirror must verify with it (not with release key 3).
+    use crate::common::cosign::{CosignKey, Layer, push_attachment};
+    use base64::Engine as _;
+    let t = Setup::new(1);
+    let key = CosignKey::p256();
+    let key_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&key.public).unwrap());
+    let real = std::fs::read_to_string(
+        fixtures().join("sigstore/redhat/clusterimagepolicy-openshift-4.21.yaml"),
+    )
+    .unwrap();
+    let real_key = real
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("keyData: "))
+        .unwrap()
+        .to_string();
+    let cip = t.dir.path().join("cip.yaml");
+    std::fs::write(&cip, real.replace(&real_key, &key_data)).unwrap();
+    let pullspec = t.pullspec();
+    let audit = || {
+        relsig(&[
+            "release",
+            "audit",
+            &pullspec,
+            "--tls-verify=false",
+            "--retries",
+            "0",
+            "--signature-store",
+            &t.store.url,
+            "--keyring",
+            s(&t.keyring),
+            "--mirror-config",
+            s(&t.idms),
+            "--cluster-image-policy",
+            s(&cip),
+            "--output",
+            "json",
+        ])
+    };
+    let required_by = serde_json::json!([
+        "cluster-version-operator: GPG signature of the release",
+        format!("cluster-image-policy openshift: scope {OCP_RELEASE}"),
+    ]);
+
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    let doc = run.json();
+    assert_eq!(doc["release"]["reason"], "no-signatures", "{run:?}");
+    assert_eq!(doc["release"]["required_by"], required_by, "{run:?}");
+
+    let digest = &t.release.release.digest;
+    let identity = format!("{OCP_RELEASE}:{VERSION}-x86_64");
+    push_attachment(
+        &t.registry,
+        MIRROR_REPO,
+        digest,
+        &[Layer::signed(&key, &identity, digest)],
+    );
+    let run = audit();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["release"]["required_by"], required_by, "{run:?}");
+
+    // Signed by another key than the policy names: not verified.
+    let other = CosignKey::p256();
+    let other_data =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&other.public).unwrap());
+    std::fs::write(&cip, real.replace(&real_key, &other_data)).unwrap();
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+}
