@@ -1159,6 +1159,10 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             }
         }
         // An image whose signatures could not be written was not fetched.
+        let mut json = serde_json::to_value(&fetched)?;
+        if let Some((status, reason, message)) = &failed {
+            relsig::verify::restate(&mut json, *status, reason, message);
+        }
         let (status, reason, message) =
             failed.unwrap_or((o.status, o.reason.as_str(), o.message.clone()));
         progress.clear();
@@ -1168,7 +1172,7 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             reason,
             message: &message,
             text: &text,
-            json: &fetched,
+            json: &json,
         })?;
         progress.tick(&o.image);
         Ok(())
