@@ -230,7 +230,7 @@ fn an_image_without_a_verified_signature_pushes_nothing() {
 fn a_different_attachment_in_the_mirror_is_replaced_only_with_force() {
     let setup = Setup::start(None);
     let good = setup.layer(&setup.trusted);
-    push_attachment(&setup.source, REPO, NOO_DIGEST, &[good.clone()]);
+    push_attachment(&setup.source, REPO, NOO_DIGEST, std::slice::from_ref(&good));
     push_attachment(
         &setup.mirror,
         REPO,
