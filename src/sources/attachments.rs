@@ -670,4 +670,53 @@ mod tests {
             .to_string();
         assert!(e.contains("schemaVersion is 1"), "{e}");
     }
+
+    fn signature(payload: &[u8], value: &str) -> SigstoreSignature {
+        SigstoreSignature {
+            mime_type: SIMPLE_SIGNING_MEDIA_TYPE.into(),
+            payload: payload.to_vec(),
+            annotations: [(SIGNATURE_ANNOTATION.to_string(), value.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn an_attachment_written_reads_back_as_its_signatures() {
+        let sigs = [signature(b"one", "sig-1"), signature(b"one", "sig-2")];
+        let a = attachment(&sigs, "mirror/app:sha256-x.sig").unwrap();
+        // The config and one blob for the repeated payload.
+        assert_eq!(a.blobs.len(), 2);
+        let config: serde_json::Value = serde_json::from_slice(&a.blobs[0].1).unwrap();
+        let one = crate::image::digest::Algorithm::Sha256
+            .hash(b"one")
+            .to_string();
+        assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!([one, one]));
+        let layers = attachment_layers(&a.manifest, Some(OCI_MANIFEST), "m").unwrap();
+        assert_eq!(layers.len(), 2);
+        for (layer, sig) in layers.into_iter().zip(&sigs) {
+            let blob = a.blobs.iter().find(|(d, _)| *d == layer.digest).unwrap();
+            let read = signature_of(layer, blob.1.clone(), "m", 1).unwrap();
+            assert_eq!(SigstoreSignature::parse(&read.bytes).unwrap(), *sig);
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
+        assert_eq!(manifest["config"]["mediaType"], OCI_CONFIG);
+        assert_eq!(
+            manifest["config"]["digest"],
+            a.blobs[0].0.to_string(),
+            "the config is the first blob"
+        );
+    }
+
+    #[test]
+    fn attachments_written_are_bounded_and_never_empty() {
+        let many = vec![signature(b"p", "s"); MAX_SIGSTORE_SIGNATURES + 1];
+        assert!(matches!(
+            attachment(&many, "m"),
+            Err(AttachmentError::TooMany { count: 129, .. })
+        ));
+        assert!(attachment(&many[..MAX_SIGSTORE_SIGNATURES], "m").is_ok());
+        assert!(matches!(
+            attachment(&[], "m"),
+            Err(AttachmentError::Invalid { .. })
+        ));
+    }
 }
