@@ -502,8 +502,18 @@ const FETCH_EXAMPLES: &str = "Examples:
       --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
       --to-dir /srv/signatures
 
+  # Copy a release's verified sigstore signature (its .sig attachment) into
+  # the mirror the cluster pulls it from, as its ImageDigestMirrorSet says:
+  relsig fetch quay.io/openshift-release-dev/ocp-release@sha256:0da6…6363 \\
+      --to-registry-config imageDigestMirrorSet.yaml
+
+  # The same for every component of the release, into one repository:
+  relsig release info 4.21.0 --output pullspec |
+      relsig fetch --from-file - --to-registry mirror.example.com:5000/ocp/release
+
 Only signatures that pass every check are written; the exit code is that of
-`relsig verify` for the same images.";
+`relsig verify` for the same images (1 also when --to-registry has no
+verified sigstore signature to push, 2 when the mirror cannot be written).";
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse()

@@ -329,3 +329,48 @@ fn a_mirror_that_requires_credentials_gets_those_of_the_auth_file() {
     assert_image(&run, "ok", 0);
     assert_eq!(run.image()["pushed"]["uploaded_blobs"], 2, "{run:?}");
 }
+
+#[test]
+fn an_image_verified_by_openpgp_only_pushes_nothing() {
+    use crate::signing::{Msg, primary_pair, sign, signing_cert};
+    use sequoia_openpgp::cert::CipherSuite;
+    use sequoia_openpgp::serialize::Serialize as _;
+    let setup = Setup::start(None);
+    push_attachment(
+        &setup.source,
+        REPO,
+        NOO_DIGEST,
+        &[setup.layer(&setup.untrusted)],
+    );
+    let cert = signing_cert(CipherSuite::Cv25519);
+    let keyring = setup.dir.path().join("keyring.gpg");
+    let mut bytes = Vec::new();
+    cert.serialize(&mut bytes).unwrap();
+    std::fs::write(&keyring, bytes).unwrap();
+    let store = setup.dir.path().join("store");
+    let signature = store.join(mirror_path(NOO_DIGEST, 1).trim_start_matches('/'));
+    std::fs::create_dir_all(signature.parent().unwrap()).unwrap();
+    let payload = crate::signing::payload(NOO_DIGEST, &setup.identity);
+    std::fs::write(
+        &signature,
+        sign(&payload, vec![primary_pair(&cert)], &Msg::default()),
+    )
+    .unwrap();
+
+    let mirror = setup.mirror_repo(REPO);
+    let run = setup.fetch(&[
+        "--keyring",
+        s(&keyring),
+        "--signature-dir",
+        s(&store),
+        "--to-registry",
+        &mirror,
+    ]);
+    assert_image(&run, "no-sigstore-signature", 1);
+    assert_eq!(run.image()["verified"], true, "{run:?}");
+    assert!(
+        run.stderr.contains("no sigstore signature verified"),
+        "{run:?}"
+    );
+    assert!(attached(&mirror).is_empty());
+}
