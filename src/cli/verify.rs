@@ -507,9 +507,11 @@ const FETCH_EXAMPLES: &str = "Examples:
   relsig fetch quay.io/openshift-release-dev/ocp-release@sha256:0da6…6363 \\
       --to-registry-config imageDigestMirrorSet.yaml
 
-  # The same for every component of the release, into one repository:
+  # Its components too, where a policy requires their signatures (4.21's
+  # default ClusterImagePolicy names the release only), into one repository:
   relsig release info 4.21.0 --output pullspec |
-      relsig fetch --from-file - --to-registry mirror.example.com:5000/ocp/release
+      relsig fetch --from-file - \\
+          --to-registry mirror.example.com:5000/ocp/release
 
 Only signatures that pass every check are written; the exit code is that of
 `relsig verify` for the same images (1 also when --to-registry has no
