@@ -374,3 +374,43 @@ fn an_image_verified_by_openpgp_only_pushes_nothing() {
     );
     assert!(attached(&mirror).is_empty());
 }
+
+#[test]
+fn an_upload_asks_the_token_service_for_push_and_pull() {
+    // A registry (the loopback server) that lets anyone read but answers
+    // the upload with a Bearer challenge, and accepts no token: the token
+    // request shows the scope asked for.
+    use crate::common::mirror::{Mirror, Route};
+    let setup = Setup::start(None);
+    push_attachment(
+        &setup.source,
+        REPO,
+        NOO_DIGEST,
+        &[setup.layer(&setup.trusted)],
+    );
+    let registry = Mirror::start();
+    registry.put(
+        &format!("/v2/{REPO}/blobs/uploads/"),
+        Route::Challenge(format!(
+            "Bearer realm=\"{}/token\",service=\"mirror\"",
+            registry.url
+        )),
+    );
+    registry.put("/token", Route::Body(br#"{"token":"t"}"#.to_vec()));
+    let host = registry.url.trim_start_matches("http://");
+    let run = setup.fetch(&["--to-registry", &format!("{host}/{REPO}")]);
+    assert_image(&run, "registry-error", 2);
+    assert!(run.stderr.contains("authentication"), "{run:?}");
+    let tokens: Vec<String> = registry
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("/token?"))
+        .collect();
+    assert!(!tokens.is_empty(), "{:?}", registry.requests());
+    for t in &tokens {
+        assert!(
+            t.contains("scope=repository%3Aapp%2Fsigned%3Apush%2Cpull"),
+            "{t}"
+        );
+    }
+}
