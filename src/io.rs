@@ -33,6 +33,9 @@ pub const MAX_SIGSTORE_SIGNATURES: usize = 128;
 /// One sigstore signature's payload once base64-decoded (containers/image's
 /// limit for a `.sig` layer).
 pub const MAX_SIGSTORE_PAYLOAD: u64 = 4 * 1024 * 1024;
+/// The body read of a registry's answer to an upload (POST, PUT): an
+/// error document at most; the bytes that matter are in the headers.
+pub const MAX_PUSH_ANSWER: u64 = 64 * 1024;
 /// An OpenPGP key file or keyring.
 pub const MAX_KEY_FILE: u64 = 16 * 1024 * 1024;
 /// A signature ConfigMap in JSON (parsed as it is read, never held

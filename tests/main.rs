@@ -31,6 +31,7 @@ mod suite {
     mod policy_eval;
     mod policy_registry;
     mod proptest_no_panic;
+    mod push_signatures;
     mod redhat;
     mod release;
     mod sigstore;

@@ -5,15 +5,19 @@ use anyhow::{Context as _, bail};
 use clap::ArgAction;
 use relsig::config::registries_conf::RegistriesConf;
 use relsig::config::registries_d::RegistriesD;
+use relsig::image::digest::Digest;
 use relsig::image::reference::Reference;
+use relsig::release::mirrors::MirrorMap;
 use relsig::signature::openpgp::keyring::{Accepted, Keyring};
+use relsig::signature::sigstore::format::SigstoreSignature;
 use relsig::signature::sigstore::format::is_sigstore;
 use relsig::signature::sigstore::{self, PublicKey, Sigstore, Trust};
+use relsig::sources::attachments::{self, Pushed};
 use relsig::sources::certs_d;
 use relsig::sources::configmap::{ConfigMapError, Format, SignatureConfigMap};
 use relsig::sources::graph::{Arch, DEFAULT_GRAPH_URL};
 use relsig::sources::http::{HttpClient, HttpOptions};
-use relsig::sources::registry::Credentials;
+use relsig::sources::registry::{Credentials, RegistryClient};
 use relsig::sources::stores::{self, LayoutWriteError, Location, SignatureSource};
 use relsig::status::Status;
 use relsig::verify::{
@@ -351,7 +355,12 @@ pub struct VerifyArgs {
 /// Arguments of `relsig fetch`.
 #[derive(clap::Args, Debug)]
 #[command(after_help = FETCH_EXAMPLES)]
-#[command(group(clap::ArgGroup::new("destination").required(true).args(["to_dir", "to_configmap"])))]
+#[command(group(
+    clap::ArgGroup::new("destination")
+        .required(true)
+        .multiple(true)
+        .args(["to_dir", "to_configmap", "to_registry", "to_registry_config"])
+))]
 pub struct FetchArgs {
     #[command(flatten)]
     pub images: ImageArgs,
@@ -361,23 +370,42 @@ pub struct FetchArgs {
     /// disconnected network. Verified sigstore signatures (a registry's
     /// attachments) are written there too, in containers/image's on-disk
     /// sigstore format, after the OpenPGP ones.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["to_configmap", "to_registry", "to_registry_config"])]
     pub to_dir: Option<PathBuf>,
 
     /// Write verified OpenPGP signatures as one ConfigMap (namespace
     /// openshift-config-managed, label
     /// release.openshift.io/verification-signatures), ready for `oc apply`;
     /// `-` writes it to stdout (`| oc apply -f -`) and the report to stderr.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to_registry", "to_registry_config"])]
     pub to_configmap: Option<PathBuf>,
+
+    /// Push the verified sigstore signatures to a mirror registry, as the
+    /// `sha256-<hex>.sig` attachment CRI-O reads from the mirror it pulls
+    /// from. MIRROR is the repository that holds every image (as `oc adm
+    /// release mirror --to` fills it, e.g.
+    /// mirror.example.com:5000/ocp/release), or SOURCE=MIRROR: images
+    /// under the repository or namespace SOURCE of their identity go under
+    /// MIRROR, the rest of their path kept; repeatable. OpenPGP signatures
+    /// are not pushed (--to-dir, --to-configmap).
+    #[arg(long, value_name = "MIRROR")]
+    pub to_registry: Vec<String>,
+
+    /// An ImageDigestMirrorSet or ImageContentSourcePolicy YAML (the one
+    /// the cluster has, as `release audit --mirror-config` reads it): each
+    /// image's sigstore signatures are pushed to the first mirror it
+    /// names for the image's identity; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub to_registry_config: Vec<PathBuf>,
 
     /// Format of --to-configmap [default: from the file extension, JSON
     /// unless .yaml/.yml; YAML for `-`].
     #[arg(long, value_enum, requires = "to_configmap")]
     pub format: Option<ConfigMapFormat>,
 
-    /// Replace an existing --to-configmap file, or other signatures
-    /// already under --to-dir for the same digest.
+    /// Replace an existing --to-configmap file, other signatures already
+    /// under --to-dir for the same digest, or a mirror's .sig attachment
+    /// that lacks some of the verified signatures (--to-registry).
     #[arg(long)]
     pub force: bool,
 
@@ -474,8 +502,20 @@ const FETCH_EXAMPLES: &str = "Examples:
       --identity quay.io/openshift-release-dev/ocp-release:4.15.0-x86_64 \\
       --to-dir /srv/signatures
 
+  # Copy a release's verified sigstore signature (its .sig attachment) into
+  # the mirror the cluster pulls it from, as its ImageDigestMirrorSet says:
+  relsig fetch quay.io/openshift-release-dev/ocp-release@sha256:0da6…6363 \\
+      --to-registry-config imageDigestMirrorSet.yaml
+
+  # Its components too, where a policy requires their signatures (4.21's
+  # default ClusterImagePolicy names the release only), into one repository:
+  relsig release info 4.21.0 --output pullspec |
+      relsig fetch --from-file - \\
+          --to-registry mirror.example.com:5000/ocp/release
+
 Only signatures that pass every check are written; the exit code is that of
-`relsig verify` for the same images.";
+`relsig verify` for the same images (1 also when --to-registry has no
+verified sigstore signature to push, 2 when the mirror cannot be written).";
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
     s.parse()
@@ -497,7 +537,7 @@ type Requests = Box<dyn Iterator<Item = anyhow::Result<ImageRequest>> + Send>;
 fn prepare(
     args: &ImageArgs,
     keep_signatures: bool,
-) -> anyhow::Result<(Checker, Requests, Option<usize>)> {
+) -> anyhow::Result<(Checker, Requests, Option<usize>, RegistryClient)> {
     let identity = identity_override(args)?;
     let mut listed = Vec::new();
     if let Some(d) = &args.digest {
@@ -529,8 +569,13 @@ fn prepare(
     if requests.peek().is_none() {
         bail!("nothing to verify: give an IMAGE, --digest DIGEST or --from-file FILE (see --help)");
     }
-    let (checker, _, _) = checker(args, reads_registries, keep_signatures)?;
-    Ok((checker, Box::new(requests), total))
+    let (checker, http, credentials) = checker(args, reads_registries, keep_signatures)?;
+    Ok((
+        checker,
+        Box::new(requests),
+        total,
+        RegistryClient::new(http, credentials),
+    ))
 }
 
 /// `--identity` or `--identity-repository`, parsed.
@@ -756,7 +801,7 @@ fn image_list(
 }
 
 pub fn run_verify(args: VerifyArgs, debug: bool) -> anyhow::Result<Status> {
-    let (checker, requests, total) = prepare(&args.images, false)?;
+    let (checker, requests, total, _) = prepare(&args.images, false)?;
     let mut batch = Batch::begin(args.output, "verify", TextTo::Stdout)?;
     let progress = Progress::new(total, debug);
     let run = checker.check_each(requests, |o| {
@@ -888,9 +933,123 @@ struct Fetched<'a> {
     written: Vec<PathBuf>,
     /// Stale files removed from --to-dir (with --force).
     removed: Vec<PathBuf>,
-    /// Why the verified signatures could not be written.
+    /// The .sig attachment pushed to the mirror (--to-registry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pushed: Option<Pushed>,
+    /// Why the verified signatures could not be written (or pushed).
     #[serde(skip_serializing_if = "Option::is_none")]
     write_error: Option<String>,
+}
+
+/// Where `fetch --to-registry` pushes each image's sigstore signatures:
+/// the mirror the SOURCE=MIRROR pairs and mirror configurations name for
+/// the image's identity, else the one repository given.
+struct PushTarget {
+    mirrors: MirrorMap,
+    repository: Option<Reference>,
+    client: RegistryClient,
+}
+
+impl PushTarget {
+    /// The target of `--to-registry` and `--to-registry-config`; `None`
+    /// when neither is given.
+    fn new(args: &FetchArgs, client: RegistryClient) -> anyhow::Result<Option<PushTarget>> {
+        if args.to_registry.is_empty() && args.to_registry_config.is_empty() {
+            return Ok(None);
+        }
+        let mut mirrors = MirrorMap::default();
+        let mut repository = None;
+        for value in &args.to_registry {
+            let origin = format!("--to-registry {value}");
+            match value.split_once('=') {
+                Some((source, mirror)) => {
+                    mirrors.add(source.trim(), &[mirror.trim().to_string()], &origin)?
+                }
+                None => {
+                    let r = Reference::parse(value).context(origin.clone())?;
+                    if r.tag().is_some() || r.digest().is_some() {
+                        bail!("{origin}: a repository is expected, without :TAG or @DIGEST");
+                    }
+                    if repository.replace(r).is_some() {
+                        bail!(
+                            "{origin}: --to-registry names one repository for every image; give SOURCE=MIRROR pairs to send images to several"
+                        );
+                    }
+                }
+            }
+        }
+        for f in &args.to_registry_config {
+            mirrors.read_file(f).context("--to-registry-config")?;
+        }
+        Ok(Some(PushTarget {
+            mirrors,
+            repository,
+            client,
+        }))
+    }
+
+    /// The mirror repository of the image `o` names (by the repository
+    /// of its identity, as CRI-O looks its mirrors up), or why there is
+    /// none.
+    fn repository_for(&self, o: &ImageOutcome, digest: &Digest) -> Result<Reference, String> {
+        let identity = o
+            .expected_identity
+            .as_deref()
+            .and_then(|i| Reference::parse(i).ok())
+            .map(|r| r.repository());
+        let mapped = identity
+            .as_ref()
+            .and_then(|repo| Reference::parse(&format!("{repo}@{digest}")).ok())
+            .and_then(|at| self.mirrors.locations(&at).into_iter().next());
+        match (mapped, &self.repository) {
+            (Some(m), _) => Ok(m.without_tag_or_digest()),
+            (None, Some(r)) => Ok(r.clone()),
+            (None, None) => Err(format!(
+                "no --to-registry mirror for {}: no SOURCE=MIRROR pair or mirror configuration names it",
+                identity.unwrap_or_else(|| o.image.clone())
+            )),
+        }
+    }
+
+    /// Pushes the verified sigstore signatures of `o` (verified, of
+    /// `digest`): what was pushed, or the status, reason and message of
+    /// why nothing was.
+    fn push(
+        &self,
+        o: &ImageOutcome,
+        digest: &Digest,
+        force: bool,
+    ) -> Result<Pushed, (Status, &'static str, String)> {
+        let signatures: Vec<SigstoreSignature> = o
+            .verified_signatures
+            .iter()
+            .filter(|s| is_sigstore(&s.bytes))
+            .filter_map(|s| SigstoreSignature::parse(&s.bytes).ok())
+            .collect();
+        if signatures.is_empty() {
+            return Err((
+                Status::Rejected,
+                "no-sigstore-signature",
+                format!(
+                    "{}: no sigstore signature verified, nothing pushed (OpenPGP signatures go to --to-dir or --to-configmap)",
+                    o.image
+                ),
+            ));
+        }
+        let repository = self
+            .repository_for(o, digest)
+            .map_err(|e| (Status::CouldNotCheck, "no-mirror", e))?;
+        attachments::push_registry_signatures(&self.client, &repository, digest, &signatures, force)
+            .map_err(|e| {
+                let message = match e {
+                    attachments::AttachmentError::Exists { .. } => {
+                        format!("{e} (--force replaces it)")
+                    }
+                    other => relsig::io::error_chain(&other),
+                };
+                (Status::CouldNotCheck, "registry-error", message)
+            })
+    }
 }
 
 /// `-` as the --to-configmap file: the ConfigMap goes to stdout.
@@ -913,7 +1072,8 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             );
         }
     }
-    let (checker, requests, total) = prepare(&args.images, true)?;
+    let (checker, requests, total, client) = prepare(&args.images, true)?;
+    let push_target = PushTarget::new(&args, client)?;
     let text_to = if to_stdout {
         TextTo::Stderr
     } else {
@@ -932,13 +1092,40 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             outcome: &o,
             written: Vec::new(),
             removed: Vec::new(),
+            pushed: None,
             write_error: None,
         };
+        // Why the image was not fetched although it verified: its status,
+        // reason and message.
+        let mut failed: Option<(Status, &str, String)> = None;
         let mut text = outcome_text(&o, args.verbose);
         let verified = o.digest.as_ref().filter(|_| o.verified);
-        match (verified, &args.to_dir) {
-            (None, _) => text.push_str(&format!("  nothing written for {}\n", o.image)),
-            (Some(digest), Some(dir)) => {
+        match (verified, &args.to_dir, &push_target) {
+            (None, _, Some(_)) => text.push_str(&format!("  nothing pushed for {}\n", o.image)),
+            (None, _, None) => text.push_str(&format!("  nothing written for {}\n", o.image)),
+            (Some(digest), None, Some(target)) => match target.push(&o, digest, args.force) {
+                Ok(p) => {
+                    if p.unchanged {
+                        text.push_str(&format!(
+                            "  unchanged: {} holds these signatures already\n",
+                            p.reference
+                        ));
+                    } else {
+                        text.push_str(&format!(
+                            "  pushed {} signature(s) to {}\n",
+                            p.signatures, p.reference
+                        ));
+                    }
+                    fetched.pushed = Some(p);
+                }
+                Err((status, reason, e)) => {
+                    errln!("relsig: {e}");
+                    text.push_str(&format!("  not pushed: {e}\n"));
+                    fetched.write_error = Some(e.clone());
+                    failed = Some((status, reason, e));
+                }
+            },
+            (Some(digest), Some(dir), _) => {
                 let signatures: Vec<&[u8]> = o
                     .verified_signatures
                     .iter()
@@ -966,11 +1153,12 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
                         };
                         errln!("relsig: {e}");
                         text.push_str(&format!("  not written: {e}\n"));
-                        fetched.write_error = Some(e);
+                        fetched.write_error = Some(e.clone());
+                        failed = Some((Status::CouldNotCheck, "io-error", e));
                     }
                 }
             }
-            (Some(digest), None) => {
+            (Some(digest), None, None) => {
                 // The cluster-version operator reads OpenPGP signatures
                 // from these ConfigMaps; sigstore ones go to --to-dir only.
                 for s in o
@@ -983,18 +1171,12 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             }
         }
         // An image whose signatures could not be written was not fetched.
-        let status = match fetched.write_error {
-            Some(_) => Status::CouldNotCheck,
-            None => o.status,
-        };
-        let message = fetched
-            .write_error
-            .clone()
-            .unwrap_or_else(|| o.message.clone());
-        let reason = match fetched.write_error {
-            Some(_) => "io-error",
-            None => o.reason.as_str(),
-        };
+        let mut json = serde_json::to_value(&fetched)?;
+        if let Some((status, reason, message)) = &failed {
+            relsig::verify::restate(&mut json, *status, reason, message);
+        }
+        let (status, reason, message) =
+            failed.unwrap_or((o.status, o.reason.as_str(), o.message.clone()));
         progress.clear();
         batch.image(&Entry {
             name: &o.image,
@@ -1002,7 +1184,7 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             reason,
             message: &message,
             text: &text,
-            json: &fetched,
+            json: &json,
         })?;
         progress.tick(&o.image);
         Ok(())

@@ -18,6 +18,10 @@
 //! what is not a cosign simple signing layer. The OCI 1.1 referrers API
 //! is not read (containers/image as shipped with CRI-O does not either).
 //!
+//! [`push_registry_signatures`] writes such a manifest (`fetch
+//! --to-registry`), in the shape cosign writes: an OCI image manifest, a
+//! minimal image config, one layer per signature with its annotations.
+//!
 //! Bounded before any payload is fetched: a manifest with more than
 //! [`MAX_SIGSTORE_SIGNATURES`] layers is refused, and so is a layer that
 //! declares more than [`MAX_SIGSTORE_PAYLOAD`] bytes; each blob is read
@@ -51,6 +55,10 @@ pub enum AttachmentError {
         "{location}: {count} sigstore signatures, more than the {MAX_SIGSTORE_SIGNATURES} read for one image; none was read"
     )]
     TooMany { location: String, count: usize },
+    #[error(
+        "{location}: an attachment with other signatures ({count} layer(s)) is there already; it would be replaced"
+    )]
+    Exists { location: String, count: usize },
     #[error("{location}: layer {layer}: {detail}")]
     Layer {
         location: String,
@@ -252,6 +260,156 @@ pub fn registry_signatures(
         each(signature_of(layer, blob.bytes, &location, i + 1)?);
     }
     Ok(())
+}
+
+/// The media type of the image config cosign writes for an attachment.
+const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+
+/// An attachment manifest ready to push: its blobs (the config first,
+/// each digest once) and the manifest itself.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub blobs: Vec<(Digest, Vec<u8>)>,
+    pub manifest: Vec<u8>,
+}
+
+/// What [`push_registry_signatures`] did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Pushed {
+    /// The attachment manifest written: `REPOSITORY:sha256-<hex>.sig`.
+    pub reference: String,
+    /// Its layers: the signatures pushed.
+    pub signatures: usize,
+    /// Blobs uploaded (those the repository had already are not).
+    pub uploaded_blobs: usize,
+    /// The repository's attachment held every signature already: nothing
+    /// was written.
+    pub unchanged: bool,
+}
+
+/// The attachment manifest of `signatures` (named `location` in errors)
+/// as cosign writes it: an OCI image manifest whose config is cosign's
+/// minimal image config (one uncompressed layer per signature, so each
+/// layer's diff ID is its digest) and whose layers are the payloads,
+/// with the media type and annotations each signature came with.
+pub fn attachment(
+    signatures: &[SigstoreSignature],
+    location: &str,
+) -> Result<Attachment, AttachmentError> {
+    if signatures.len() > MAX_SIGSTORE_SIGNATURES {
+        return Err(AttachmentError::TooMany {
+            location: location.to_string(),
+            count: signatures.len(),
+        });
+    }
+    if signatures.is_empty() {
+        return Err(AttachmentError::Invalid {
+            location: location.to_string(),
+            detail: "no signatures to write: an empty attachment would hide none".into(),
+        });
+    }
+    let sha256 = crate::image::digest::Algorithm::Sha256;
+    let layers: Vec<(Digest, &SigstoreSignature)> = signatures
+        .iter()
+        .map(|s| (sha256.hash(&s.payload), s))
+        .collect();
+    let diff_ids: Vec<String> = layers.iter().map(|(d, _)| d.to_string()).collect();
+    // cosign's zero time and empty platform: the config describes no
+    // runnable image.
+    let config = serde_json::json!({
+        "architecture": "",
+        "config": {},
+        "created": "0001-01-01T00:00:00Z",
+        "history": [{"created": "0001-01-01T00:00:00Z"}],
+        "os": "",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    });
+    let config = serde_json::to_vec(&config).expect("serialising JSON values");
+    let config_digest = sha256.hash(&config);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {
+            "mediaType": OCI_CONFIG,
+            "size": config.len(),
+            "digest": config_digest.to_string(),
+        },
+        "layers": layers.iter().map(|(digest, s)| serde_json::json!({
+            "mediaType": s.mime_type,
+            "size": s.payload.len(),
+            "digest": digest.to_string(),
+            "annotations": s.annotations,
+        })).collect::<Vec<_>>(),
+    });
+    let mut blobs = vec![(config_digest, config)];
+    for (digest, s) in &layers {
+        if !blobs.iter().any(|(d, _)| d == digest) {
+            blobs.push((digest.clone(), s.payload.clone()));
+        }
+    }
+    Ok(Attachment {
+        blobs,
+        manifest: serde_json::to_vec(&manifest).expect("serialising JSON values"),
+    })
+}
+
+/// Pushes `signatures` as the attachment of `digest` in the repository of
+/// `repository` (the tag [`attachment_tag`]): every blob, then the
+/// manifest. The caller passes only signatures that verified. When the
+/// repository has an attachment for `digest` already: one holding every
+/// signature is left as it is (`unchanged`); any other is replaced only
+/// with `replace`, since the signatures it holds would be lost.
+pub fn push_registry_signatures(
+    client: &RegistryClient,
+    repository: &Reference,
+    digest: &Digest,
+    signatures: &[SigstoreSignature],
+    replace: bool,
+) -> Result<Pushed, AttachmentError> {
+    let sig_ref = attachment_reference(repository, digest)?;
+    let location = sig_ref.to_string();
+    let attachment = attachment(signatures, &location)?;
+    let pushed = |uploaded_blobs, unchanged| Pushed {
+        reference: location.clone(),
+        signatures: signatures.len(),
+        uploaded_blobs,
+        unchanged,
+    };
+    if let Some(existing) = client.get_manifest_if_present(&sig_ref)? {
+        let key = |l: &Layer| {
+            (
+                l.media_type.clone(),
+                l.digest.clone(),
+                l.annotations.clone(),
+            )
+        };
+        let ours = attachment_layers(&attachment.manifest, None, &location)?;
+        // An attachment that cannot be read is replaced like any other
+        // that lacks our signatures.
+        let theirs = attachment_layers(&existing.bytes, existing.media_type.as_deref(), &location)
+            .unwrap_or_default();
+        if ours.iter().all(|o| theirs.iter().any(|t| key(t) == key(o))) {
+            return Ok(pushed(0, true));
+        }
+        if !replace {
+            return Err(AttachmentError::Exists {
+                location,
+                count: theirs.len(),
+            });
+        }
+    }
+    let mut uploaded_blobs = 0;
+    for (blob_digest, bytes) in &attachment.blobs {
+        if client.push_blob(&sig_ref, blob_digest, bytes)? {
+            uploaded_blobs += 1;
+        }
+    }
+    client.put_manifest(&sig_ref, OCI_MANIFEST, &attachment.manifest)?;
+    log::debug!(
+        "{location}: pushed {} signature(s), {uploaded_blobs} blob(s) uploaded",
+        signatures.len()
+    );
+    Ok(pushed(uploaded_blobs, false))
 }
 
 /// Whether `dir` is an OCI layout (it has an `oci-layout` file).
@@ -511,5 +669,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("schemaVersion is 1"), "{e}");
+    }
+
+    fn signature(payload: &[u8], value: &str) -> SigstoreSignature {
+        SigstoreSignature {
+            mime_type: SIMPLE_SIGNING_MEDIA_TYPE.into(),
+            payload: payload.to_vec(),
+            annotations: [(SIGNATURE_ANNOTATION.to_string(), value.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn an_attachment_written_reads_back_as_its_signatures() {
+        let sigs = [signature(b"one", "sig-1"), signature(b"one", "sig-2")];
+        let a = attachment(&sigs, "mirror/app:sha256-x.sig").unwrap();
+        // The config and one blob for the repeated payload.
+        assert_eq!(a.blobs.len(), 2);
+        let config: serde_json::Value = serde_json::from_slice(&a.blobs[0].1).unwrap();
+        let one = crate::image::digest::Algorithm::Sha256
+            .hash(b"one")
+            .to_string();
+        assert_eq!(config["rootfs"]["diff_ids"], serde_json::json!([one, one]));
+        let layers = attachment_layers(&a.manifest, Some(OCI_MANIFEST), "m").unwrap();
+        assert_eq!(layers.len(), 2);
+        for (layer, sig) in layers.into_iter().zip(&sigs) {
+            let blob = a.blobs.iter().find(|(d, _)| *d == layer.digest).unwrap();
+            let read = signature_of(layer, blob.1.clone(), "m", 1).unwrap();
+            assert_eq!(SigstoreSignature::parse(&read.bytes).unwrap(), *sig);
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(&a.manifest).unwrap();
+        assert_eq!(manifest["config"]["mediaType"], OCI_CONFIG);
+        assert_eq!(
+            manifest["config"]["digest"],
+            a.blobs[0].0.to_string(),
+            "the config is the first blob"
+        );
+    }
+
+    #[test]
+    fn attachments_written_are_bounded_and_never_empty() {
+        let many = vec![signature(b"p", "s"); MAX_SIGSTORE_SIGNATURES + 1];
+        assert!(matches!(
+            attachment(&many, "m"),
+            Err(AttachmentError::TooMany { count: 129, .. })
+        ));
+        assert!(attachment(&many[..MAX_SIGSTORE_SIGNATURES], "m").is_ok());
+        assert!(matches!(
+            attachment(&[], "m"),
+            Err(AttachmentError::Invalid { .. })
+        ));
     }
 }

@@ -497,11 +497,41 @@ impl HttpClient {
                 &parsed,
                 url,
                 headers,
+                None,
                 &mut Body::Skip,
             );
             log_request("HEAD", url, &result, started.elapsed());
             result
         })
+    }
+
+    /// `method` (POST, PUT) sending `upload` to `url`: the answer, its
+    /// body read up to `max` bytes. Not retried: a registry upload
+    /// session (POST) must not be opened twice, and the caller knows
+    /// better whether trying again is safe.
+    pub fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &HeaderMap,
+        upload: &[u8],
+        max: u64,
+    ) -> Result<Response, HttpError> {
+        let parsed = parse_url(url)?;
+        let started = Instant::now();
+        let name = method.to_string();
+        let result = self
+            .send_once(
+                method,
+                &parsed,
+                url,
+                headers,
+                Some(upload),
+                &mut Body::Buffer(max),
+            )
+            .map_err(|e| self.noted(e));
+        log_request(&name, url, &result, started.elapsed());
+        result
     }
 
     /// The status `url` answers with, reading none of the body (which is
@@ -564,26 +594,30 @@ impl HttpClient {
         headers: &HeaderMap,
         body: &mut Body<'_>,
     ) -> Result<Response, HttpError> {
-        self.send_once(reqwest::Method::GET, parsed, url, headers, body)
+        self.send_once(reqwest::Method::GET, parsed, url, headers, None, body)
     }
 
-    /// One attempt with `method`, its body used as `body` says.
+    /// One attempt with `method` sending `upload` (if any), the answer's
+    /// body used as `body` says.
     fn send_once(
         &self,
         method: reqwest::Method,
         parsed: &reqwest::Url,
         url: &str,
         headers: &HeaderMap,
+        upload: Option<&[u8]>,
         body: &mut Body<'_>,
     ) -> Result<Response, HttpError> {
         let (time, time_limit) = self.attempt_limit(url)?;
-        let response = self
+        let mut request = self
             .client_for(parsed)?
             .request(method, parsed.clone())
             .headers(headers.clone())
-            .timeout(time)
-            .send()
-            .map_err(|e| classify(url, &e, time_limit))?;
+            .timeout(time);
+        if let Some(upload) = upload {
+            request = request.body(upload.to_vec());
+        }
+        let response = request.send().map_err(|e| classify(url, &e, time_limit))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         // A redirect still here is one reqwest would not follow (a

@@ -1,6 +1,7 @@
-//! Reading manifests from a registry (Docker Registry HTTP API v2): the
-//! token and Basic authentication flows, and the credentials users already
-//! have in podman's and docker's auth files.
+//! Reading manifests and blobs from a registry (Docker Registry HTTP API
+//! v2), and pushing them (`fetch --to-registry`): the token and Basic
+//! authentication flows, and the credentials users already have in
+//! podman's and docker's auth files.
 //!
 //! Nothing fetched here is trusted: callers hash the raw bytes themselves
 //! and ignore the registry's `Docker-Content-Digest` claim.
@@ -11,7 +12,7 @@ use crate::image::reference::Reference;
 use crate::sources::http::{HttpClient, HttpError, status_error};
 use base64::Engine as _;
 use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE,
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, WWW_AUTHENTICATE,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -40,13 +41,21 @@ pub enum RegistryError {
     AuthFile { path: PathBuf, detail: String },
     #[error(transparent)]
     AuthFileRead(#[from] crate::io::FileError),
+    #[error("{url}: the registry did not accept the upload: {detail}")]
+    Upload { url: String, detail: String },
     #[error(
         "{reference}: a reference without a tag or digest cannot be fetched: add :TAG or @sha256:…"
     )]
     NoTagOrDigest { reference: String },
 }
 
-/// One request to a URL with these headers (a GET or a HEAD).
+/// The token scope actions of a read.
+const PULL: &str = "pull";
+/// The token scope actions of an upload (a token for them reads too, so
+/// it replaces a cached read token of the repository).
+const PUSH: &str = "push,pull";
+
+/// One request to a URL with these headers (a GET, HEAD, POST or PUT).
 type Send<'a> = dyn Fn(&str, &HeaderMap) -> Result<crate::sources::http::Response, HttpError> + 'a;
 
 /// A user name and password for one registry.
@@ -420,7 +429,7 @@ impl RegistryClient {
     /// HEAD request, so that nothing is downloaded.
     pub fn has_blob(&self, reference: &Reference, digest: &Digest) -> Result<bool, RegistryError> {
         let path = format!("/v2/{}/blobs/{digest}", reference.path());
-        let response = self.send(reference, &path, &HeaderMap::new(), &|url, h| {
+        let response = self.send(reference, &path, &HeaderMap::new(), PULL, &|url, h| {
             self.http.head(url, h)
         })?;
         match response.status {
@@ -474,6 +483,97 @@ impl RegistryClient {
         Ok(self.http.get_ok_streamed(&url, &headers, max, read)?)
     }
 
+    /// Uploads `bytes` as the blob `digest` of `reference`'s repository,
+    /// unless the repository has it already (then `false`): a POST opening
+    /// an upload session, then a PUT of the whole blob to the `Location`
+    /// it answered with, `?digest=` added (the registry checks the digest).
+    pub fn push_blob(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        bytes: &[u8],
+    ) -> Result<bool, RegistryError> {
+        if self.has_blob(reference, digest)? {
+            return Ok(false);
+        }
+        let path = format!("/v2/{}/blobs/uploads/", reference.path());
+        let max = crate::io::MAX_PUSH_ANSWER;
+        let opened = self.send(reference, &path, &HeaderMap::new(), PUSH, &|url, h| {
+            self.http.send(reqwest::Method::POST, url, h, &[], max)
+        })?;
+        if opened.status != 202 {
+            return Err(
+                status_error(&opened.url, opened.status, &opened.headers, &opened.body).into(),
+            );
+        }
+        let upload_error = |detail: String| RegistryError::Upload {
+            url: opened.url.clone(),
+            detail,
+        };
+        let location = opened
+            .headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| upload_error("HTTP 202 without a Location header".into()))?;
+        // The Location may be relative to the request, and may carry a
+        // query of its own (distribution's `_state`).
+        let mut upload = reqwest::Url::parse(&opened.url)
+            .and_then(|base| base.join(location))
+            .map_err(|e| upload_error(format!("Location {location:?} is not a URL: {e}")))?;
+        if !matches!(upload.scheme(), "http" | "https") {
+            return Err(upload_error(format!(
+                "Location {location:?} is not an http(s) URL"
+            )));
+        }
+        upload
+            .query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        let put = self.get_authorized(reference, upload.as_str(), &headers, PUSH, &|url, h| {
+            self.http.send(reqwest::Method::PUT, url, h, bytes, max)
+        })?;
+        match put.status {
+            200..=299 => Ok(true),
+            s => Err(status_error(&put.url, s, &put.headers, &put.body).into()),
+        }
+    }
+
+    /// PUT `bytes` (of `media_type`) as the manifest `reference` names by
+    /// its tag or digest; every blob it names must be there already.
+    pub fn put_manifest(
+        &self,
+        reference: &Reference,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), RegistryError> {
+        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
+            return Err(RegistryError::NoTagOrDigest {
+                reference: reference.to_string(),
+            });
+        };
+        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_str(media_type).map_err(|_| RegistryError::Upload {
+                url: path.clone(),
+                detail: format!("media type {media_type:?} is not a valid header value"),
+            })?,
+        );
+        let max = crate::io::MAX_PUSH_ANSWER;
+        let put = self.send(reference, &path, &headers, PUSH, &|url, h| {
+            self.http.send(reqwest::Method::PUT, url, h, bytes, max)
+        })?;
+        match put.status {
+            200..=299 => Ok(()),
+            s => Err(status_error(&put.url, s, &put.headers, &put.body).into()),
+        }
+    }
+
     /// GET `path` (`/v2/…`) on `reference`'s registry, over https, or
     /// plain http for a registry reached without TLS verification that
     /// does not speak TLS.
@@ -484,24 +584,32 @@ impl RegistryClient {
         headers: &HeaderMap,
         max: u64,
     ) -> Result<crate::sources::http::Response, RegistryError> {
-        self.send(reference, path, headers, &|url, h| {
+        self.send(reference, path, headers, PULL, &|url, h| {
             self.http.get(url, h, max)
         })
     }
 
     /// [`get_path`](Self::get_path) with the request made by `send` (a
-    /// GET or a HEAD).
+    /// GET, HEAD, POST or PUT), authorized for `actions` (the token scope's
+    /// `pull` or `push,pull`).
     fn send(
         &self,
         reference: &Reference,
         path: &str,
         headers: &HeaderMap,
+        actions: &str,
         send: &Send<'_>,
     ) -> Result<crate::sources::http::Response, RegistryError> {
         let host = api_host(reference.domain());
         let known_plain = self.shared.plain_http.lock().unwrap().get(host).copied();
         let get = |plain: bool| {
-            self.get_authorized(reference, &url_for(host, plain, path), headers, send)
+            self.get_authorized(
+                reference,
+                &url_for(host, plain, path),
+                headers,
+                actions,
+                send,
+            )
         };
         match known_plain {
             Some(plain) => get(plain),
@@ -533,6 +641,7 @@ impl RegistryClient {
         reference: &Reference,
         url: &str,
         headers: &HeaderMap,
+        actions: &str,
         send: &Send<'_>,
     ) -> Result<crate::sources::http::Response, RegistryError> {
         let key = reference.repository();
@@ -581,7 +690,7 @@ impl RegistryClient {
                 }
             },
             Challenge::Bearer { realm, service } => {
-                self.fetch_token(url, reference, &realm, service.as_deref(), creds)?
+                self.fetch_token(url, reference, &realm, service.as_deref(), actions, creds)?
             }
         };
         let response = send(url, &with_auth(Some(&auth))?)?;
@@ -624,6 +733,7 @@ impl RegistryClient {
         reference: &Reference,
         realm: &str,
         service: Option<&str>,
+        actions: &str,
         creds: Option<&BasicAuth>,
     ) -> Result<String, RegistryError> {
         let bad_challenge = |detail: String| RegistryError::BadChallenge {
@@ -642,7 +752,10 @@ impl RegistryClient {
             if let Some(s) = service {
                 q.append_pair("service", s);
             }
-            q.append_pair("scope", &format!("repository:{}:pull", reference.path()));
+            q.append_pair(
+                "scope",
+                &format!("repository:{}:{actions}", reference.path()),
+            );
         }
         let mut headers = HeaderMap::new();
         if let Some(c) = creds {

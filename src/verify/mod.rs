@@ -36,7 +36,7 @@
 mod outcome;
 mod request;
 
-pub use outcome::{ImageOutcome, ImageReason, MechanismCount, Require, SourceFailure};
+pub use outcome::{ImageOutcome, ImageReason, MechanismCount, Require, SourceFailure, restate};
 pub use request::{IdentityOverride, ImageList, ImageRequest, ListError, RequestError, Target};
 
 use crate::config::registries_conf::{self, RegistriesConf};

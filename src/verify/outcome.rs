@@ -191,6 +191,19 @@ impl ImageOutcome {
     }
 }
 
+/// Restates the JSON of an [`ImageOutcome`] (or of a document that
+/// flattens one) with the status, reason and message a command came to
+/// after verifying (`fetch` that could not write what verified), so that
+/// the image's JSON says what its exit code says.
+pub fn restate(json: &mut serde_json::Value, status: Status, reason: &str, message: &str) {
+    if let Some(o) = json.as_object_mut() {
+        o.insert("status".into(), serde_json::json!(status));
+        o.insert("verdict".into(), serde_json::json!(LegacyVerdict(status)));
+        o.insert("reason".into(), reason.into());
+        o.insert("message".into(), message.into());
+    }
+}
+
 /// [`Status`] in the words `verify` used before 0.2.
 #[derive(Debug, Clone, Copy)]
 struct LegacyVerdict(Status);

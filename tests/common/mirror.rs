@@ -44,6 +44,8 @@ pub enum Route {
     Huge { len: u64, chunked: bool },
     /// 302 to this `Location`.
     Redirect(String),
+    /// 401 with this `WWW-Authenticate` challenge.
+    Challenge(String),
 }
 
 #[derive(Default)]
@@ -243,6 +245,11 @@ fn send(w: &mut TcpStream, route: &Route, close: bool, stop: &AtomicBool) -> boo
         Route::Redirect(location) => {
             let extra = format!("Location: {location}\r\nContent-Length: 0\r\n");
             w.write_all(head(302, "text/plain", &extra).as_bytes())
+                .is_ok()
+        }
+        Route::Challenge(challenge) => {
+            let extra = format!("WWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n");
+            w.write_all(head(401, "text/plain", &extra).as_bytes())
                 .is_ok()
         }
         Route::Drip { body, every } => {
