@@ -172,6 +172,9 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
         Some(rewritten) => Cow::Owned(rewritten),
         None => binary,
     };
+    // The streaming walk refuses hostile compressed content before the
+    // rewrite below decompresses a whole layer into memory.
+    check_compressed(&binary)?;
     Ok(match rewrite_compressed(&binary, 1) {
         Some(rewritten) => Cow::Owned(rewritten),
         None => binary,
