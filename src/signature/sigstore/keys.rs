@@ -221,6 +221,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::sigstore::fixture;
     use ring::rand::SystemRandom;
     use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair as _};
 
@@ -282,14 +283,6 @@ mod tests {
 
     #[test]
     fn pem_keys_of_the_fixtures_and_what_is_refused() {
-        let fixture = |name: &str| {
-            std::fs::read(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("fixtures/sigstore/containers-image")
-                    .join(name),
-            )
-            .unwrap()
-        };
         let rsa = PublicKey::from_pem(&fixture("some-rsa-key.pub")).unwrap();
         assert_eq!(rsa.algorithm(), Algorithm::Rsa);
         let p256 = PublicKey::from_pem(&fixture("rekor.pub")).unwrap();

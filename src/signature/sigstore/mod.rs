@@ -261,17 +261,19 @@ impl Mechanism for Sigstore {
     }
 }
 
+/// A file of containers/image's sigstore fixtures, for the unit tests of
+/// this mechanism.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sigstore/containers-image")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/sigstore/containers-image")
-            .join(name);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
 
     fn key(name: &str) -> PublicKey {
         PublicKey::from_pem(&fixture(name)).unwrap()

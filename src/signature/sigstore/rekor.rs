@@ -234,14 +234,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/sigstore/containers-image")
-            .join(name);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
+    use crate::signature::sigstore::fixture;
 
     /// containers/image's `rekor-set` fixture: valid, logged at
     /// 1670870899, for `rekor-payload`, `rekor-sig` and the certificate
