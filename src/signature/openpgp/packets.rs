@@ -755,9 +755,10 @@ pub fn scan_partial(sig: &[u8]) -> Result<(Structure, Option<SignatureError>), S
     Ok((s, stopped))
 }
 
-/// The packet walk of [`scan_normalized`], filling `s` as it goes.
+/// The packet walk of [`scan_normalized`], filling `s` as it goes. `sig`
+/// comes from [`normalize`], whose walk of the compressed packets has
+/// already refused what is hostile inside them.
 fn scan_into(sig: &[u8], s: &mut Structure) -> Result<(), SignatureError> {
-    check_compressed(sig)?;
     let not_pgp = |e: anyhow::Error| SignatureError::NotOpenPgp(error_chain(e.as_ref()));
     let mut ppr = PacketParserBuilder::from_bytes(sig)
         .map_err(not_pgp)?
