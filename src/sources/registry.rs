@@ -387,12 +387,7 @@ impl RegistryClient {
         &self,
         reference: &Reference,
     ) -> Result<crate::sources::http::Response, RegistryError> {
-        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
-            return Err(RegistryError::NoTagOrDigest {
-                reference: reference.to_string(),
-            });
-        };
-        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
+        let path = manifest_path(reference)?;
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -550,12 +545,7 @@ impl RegistryClient {
         media_type: &str,
         bytes: &[u8],
     ) -> Result<(), RegistryError> {
-        let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
-            return Err(RegistryError::NoTagOrDigest {
-                reference: reference.to_string(),
-            });
-        };
-        let path = format!("/v2/{}/manifests/{tag_or_digest}", reference.path());
+        let path = manifest_path(reference)?;
         let mut headers = HeaderMap::new();
         headers.insert(
             CONTENT_TYPE,
@@ -898,6 +888,20 @@ fn parse_auth_params(s: &str) -> Result<Vec<(String, String)>, String> {
         }
         out.push((name.trim().to_string(), value.trim().to_string()));
     }
+}
+
+/// The API path of the manifest `reference` names by its digest, else its
+/// tag.
+fn manifest_path(reference: &Reference) -> Result<String, RegistryError> {
+    let Some(tag_or_digest) = reference.digest().or(reference.tag()) else {
+        return Err(RegistryError::NoTagOrDigest {
+            reference: reference.to_string(),
+        });
+    };
+    Ok(format!(
+        "/v2/{}/manifests/{tag_or_digest}",
+        reference.path()
+    ))
 }
 
 #[cfg(test)]
