@@ -145,13 +145,28 @@ struct AuditArgs {
     #[arg(long)]
     deep: bool,
 
-    /// The policy.json in force on the cluster's nodes: the
-    /// sigstoreSigned requirements of each component's scope (by its
-    /// source pull spec) are checked against the `.sig` attachment in the
-    /// mirror. Without it and without --cluster-image-policy, only 4.21's
-    /// default `openshift` ClusterImagePolicy is in force.
+    /// The policy.json in force on the cluster's nodes: every requirement
+    /// of each component's scope (by its source pull spec) must accept the
+    /// component as found in the mirror. sigstoreSigned is judged on the
+    /// `.sig` attachment next to it, signedBy on the lookaside
+    /// --registries-d assigns to its mirror location. Without it and
+    /// without --cluster-image-policy, only 4.21's default `openshift`
+    /// ClusterImagePolicy is in force.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+
+    /// Read absolute key paths of --policy (keyPath, keyPaths) under
+    /// DIR, e.g. a copy of a node's files or the output of `policy init`.
+    #[arg(long, value_name = "DIR", requires = "policy")]
+    root: Option<PathBuf>,
+
+    /// The lookaside of components' signedBy signatures when
+    /// --registries-d names none for their mirror location
+    /// (containers/image's built-in default).
+    #[arg(long, value_name = "URL",
+          default_value = relsig::config::registries_d::BUILTIN_DEFAULT_LOOKASIDE,
+          env = "RELSIG_DEFAULT_LOOKASIDE")]
+    default_lookaside: String,
 
     /// An OpenShift ClusterImagePolicy / ImagePolicy YAML file, added to
     /// the policy in force as the machine-config-operator adds it (its
@@ -193,6 +208,26 @@ fn policy_in_force(a: &AuditArgs) -> anyhow::Result<relsig::policy::Policy> {
     }
     cip::apply(&mut policy, &cips);
     Ok(policy)
+}
+
+/// The registries.d that gives components' signedBy lookasides: read
+/// only when the policy in force has a signedBy requirement, as nothing
+/// else of the audit uses it.
+fn signed_by_lookasides(
+    policy: &relsig::policy::Policy,
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<relsig::config::registries_d::RegistriesD> {
+    use relsig::policy::config::Rule;
+    let mut all = policy.default.iter().chain(
+        policy
+            .transports
+            .values()
+            .flat_map(|t| t.values().flatten()),
+    );
+    if !all.any(|r| matches!(r.rule, Rule::SignedBy(_))) {
+        return Ok(Default::default());
+    }
+    Ok(relsig::config::registries_d::RegistriesD::load_default(dir).context("--registries-d")?)
 }
 
 /// Which rules of the policy in force require a signature of the release
@@ -636,6 +671,7 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
         release.location,
         components.len()
     ));
+    let registries = signed_by_lookasides(&policy, args.common.images.registries_d.as_deref())?;
     let auditor = Auditor {
         http: opened.http.clone(),
         registry: opened.registry.clone(),
@@ -643,6 +679,9 @@ fn run_audit(args: AuditArgs, debug: bool) -> anyhow::Result<Status> {
         deep: args.deep,
         component_timeout: Some(Duration::from_secs_f64(args.common.images.image_timeout)),
         policy,
+        registries,
+        default_lookaside: args.default_lookaside.clone(),
+        root: args.root.clone(),
     };
     let progress = Progress::new(Some(components.len()), debug);
     let mut result = Ok(());

@@ -95,7 +95,11 @@ pub fn gather(
     // containers/image does; the sources given name it as given.
     let mut located = image;
     if sources.is_empty() {
-        sources.push(lookaside_source(&fetched_from, from)?);
+        sources.push(lookaside_source(
+            &fetched_from,
+            from.registries,
+            from.default_lookaside,
+        )?);
         located = &fetched_from;
     }
     let mut signatures = Vec::new();
@@ -119,18 +123,19 @@ pub fn gather(
     })
 }
 
-/// The lookaside registries.d assigns to `image`, or the default one.
-fn lookaside_source(
+/// The lookaside `registries` assigns to `image` (named where its
+/// manifest was fetched, a mirror included), else `default_lookaside`.
+pub fn lookaside_source(
     image: &Reference,
-    from: &EvidenceSources<'_>,
+    registries: &RegistriesD,
+    default_lookaside: &str,
 ) -> Result<SignatureSource, EvidenceError> {
-    let lookaside = from
-        .registries
+    let lookaside = registries
         .lookaside_for(image)
         .unwrap_or_else(|| Lookaside {
             scope: "built-in default".into(),
             file: None,
-            url: from.default_lookaside.into(),
+            url: default_lookaside.into(),
         });
     let origin = match &lookaside.file {
         Some(f) => format!("{} in {}", lookaside.scope, f.display()),

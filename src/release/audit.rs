@@ -6,28 +6,33 @@
 //!
 //! Where the policy in force (policy.json and ClusterImagePolicies, see
 //! [`crate::policy::cluster_image_policy`]) gives a component's source
-//! pull spec `sigstoreSigned` requirements, its sigstore signatures are
-//! read from the `.sig` attachment next to it in the mirror and judged
-//! by [`crate::policy::eval`], as CRI-O will judge them.
+//! pull spec requirements other than `insecureAcceptAnything`, they are
+//! judged by [`crate::policy::eval`], as CRI-O will judge them: on the
+//! sigstore signatures of the `.sig` attachment next to the component in
+//! the mirror (`sigstoreSigned`) and on the GPG signatures of the
+//! lookaside registries.d assigns to that mirror location (`signedBy`).
 //!
 //! Components are checked `jobs` at a time and handed over in release
 //! order as they are ready; a component holds one manifest at a time.
 
 use super::metadata::Component;
 use super::mirrors::MirrorMap;
+use crate::config::registries_d::RegistriesD;
 use crate::image::digest::Digest;
 use crate::image::manifest;
 use crate::image::reference::Reference;
 use crate::io::MAX_COMPONENT_OBJECTS;
 use crate::policy::Policy;
-use crate::policy::config::Rule;
+use crate::policy::config::{Requirement, Rule};
 use crate::policy::eval::{self, EvalOptions, Evidence, RequirementReason};
+use crate::policy::evidence::lookaside_source;
 use crate::sources::attachments::{attachment_reference, registry_signatures};
 use crate::sources::http::{Deadline, HttpClient, TimeLimit};
 use crate::sources::registry::{RegistryClient, RegistryError};
 use crate::status::Status;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -48,8 +53,9 @@ pub enum ComponentReason {
     RegistryError,
     /// The component's time limit ran out.
     Timeout,
-    /// A signature the policy in force requires is not there or not
-    /// valid: the requirement's own reason (`no-signatures`, …).
+    /// A requirement of the policy in force is not met (a signature it
+    /// requires is not there or not valid, or it rejects the image): the
+    /// requirement's own reason (`no-signatures`, `reject`, …).
     Signature(RequirementReason),
 }
 
@@ -108,9 +114,15 @@ pub struct Auditor {
     pub deep: bool,
     /// Everything fetched for one component ends by then.
     pub component_timeout: Option<Duration>,
-    /// The policy in force: the `sigstoreSigned` requirements of each
-    /// component's scope are checked.
+    /// The policy in force: every requirement of each component's scope
+    /// is checked.
     pub policy: Policy,
+    /// Where `signedBy` signatures are read: the lookaside these assign
+    /// to the mirror location, else `default_lookaside`.
+    pub registries: RegistriesD,
+    pub default_lookaside: String,
+    /// Absolute key paths of the policy are read under this directory.
+    pub root: Option<PathBuf>,
 }
 
 impl Auditor {
@@ -158,19 +170,28 @@ impl Auditor {
         let deadline = self
             .component_timeout
             .map(|d| Deadline::after(TimeLimit::Image(d)));
-        let registry = match deadline {
-            Some(d) => self.registry.with_http(self.http.with_deadline(d)),
-            None => self.registry.clone(),
+        let (http, registry) = match deadline {
+            Some(d) => {
+                let http = self.http.with_deadline(d);
+                (http.clone(), self.registry.with_http(http))
+            }
+            None => (self.http.clone(), self.registry.clone()),
         };
-        let mut r =
-            crate::io::large_read_scope(deadline.map(|d| d.at), || self.check_within(c, &registry));
+        let mut r = crate::io::large_read_scope(deadline.map(|d| d.at), || {
+            self.check_within(c, &registry, &http)
+        });
         if r.status == Status::CouldNotCheck && deadline.is_some_and(|d| d.has_passed()) {
             r.reason = ComponentReason::Timeout;
         }
         r
     }
 
-    fn check_within(&self, c: &Component, registry: &RegistryClient) -> ComponentResult {
+    fn check_within(
+        &self,
+        c: &Component,
+        registry: &RegistryClient,
+        http: &HttpClient,
+    ) -> ComponentResult {
         let mut locations = self.mirrors.locations(&c.pullspec);
         if locations.is_empty() {
             locations.push(c.pullspec.clone());
@@ -231,6 +252,7 @@ impl Auditor {
             }
             return match self.check_signatures(
                 registry,
+                http,
                 c,
                 location,
                 digest,
@@ -262,13 +284,17 @@ impl Auditor {
         }
     }
 
-    /// The `sigstoreSigned` requirements the policy in force gives the
-    /// component's source pull spec, judged on the signatures of the
-    /// `.sig` attachment at `location` (where the manifest was found):
-    /// `None` when there are none, else what accepted it.
+    /// The requirements the policy in force gives the component's source
+    /// pull spec, judged on the signatures found next to `location` (where
+    /// the manifest was found): the `.sig` attachment's when a
+    /// `sigstoreSigned` requirement is among them, the lookaside's when a
+    /// `signedBy` one is. `None` when every requirement is
+    /// `insecureAcceptAnything`, else what accepted it.
+    #[allow(clippy::too_many_arguments)]
     fn check_signatures(
         &self,
         registry: &RegistryClient,
+        http: &HttpClient,
         c: &Component,
         location: &Reference,
         digest: &Digest,
@@ -276,41 +302,69 @@ impl Auditor {
         out: &mut ComponentResult,
     ) -> Result<Option<String>, (Status, ComponentReason, String)> {
         let (_, requirements) = eval::requirements_for(&self.policy, &c.pullspec);
-        let sigstore: Vec<_> = requirements
+        let demanding: Vec<&Requirement> = requirements
             .iter()
-            .filter(|r| matches!(r.rule, Rule::SigstoreSigned(_)))
-            .cloned()
+            .filter(|r| !matches!(r.rule, Rule::InsecureAcceptAnything))
             .collect();
-        if sigstore.is_empty() {
+        if demanding.is_empty() {
             return Ok(None);
         }
-        out.required_by = sigstore.iter().map(|r| r.path.clone()).collect();
+        out.required_by = demanding.iter().map(|r| r.path.clone()).collect();
+        let gpg = demanding
+            .iter()
+            .any(|r| matches!(r.rule, Rule::SignedBy(_)));
+        let sigstore = demanding
+            .iter()
+            .any(|r| matches!(r.rule, Rule::SigstoreSigned(_)));
+        // All of them, as containers/image requires every requirement of
+        // the scope to accept.
         let only_these = Policy {
-            default: sigstore,
+            default: requirements.to_vec(),
             transports: Default::default(),
         };
         let opts = EvalOptions {
             at: std::time::SystemTime::now(),
             judged_now: true,
-            root: None,
+            root: self.root.as_deref(),
         };
         let mut fetch = || -> Result<Evidence, String> {
             let mut signatures = Vec::new();
-            registry_signatures(registry, location, digest, &mut |s| signatures.push(s))
-                .map_err(|e| crate::io::error_chain(&e))?;
-            let searched = attachment_reference(location, digest)
-                .map_or_else(|e| e.to_string(), |r| r.to_string());
+            let mut searched = Vec::new();
+            if gpg {
+                let source = lookaside_source(location, &self.registries, &self.default_lookaside)
+                    .map_err(|e| crate::io::error_chain(&e))?;
+                signatures.extend(
+                    source
+                        .signatures(http, Some(location), digest)
+                        .map_err(|e| crate::io::error_chain(&e))?,
+                );
+                searched.push(source.to_string());
+            }
+            if sigstore {
+                registry_signatures(registry, location, digest, &mut |s| signatures.push(s))
+                    .map_err(|e| crate::io::error_chain(&e))?;
+                searched.push(
+                    attachment_reference(location, digest)
+                        .map_or_else(|e| e.to_string(), |r| r.to_string()),
+                );
+            }
             Ok(Evidence {
                 manifest: crate::image::manifest::Manifest::new(manifest_bytes.clone()),
                 signatures,
-                searched,
+                searched: searched.join(", "),
                 manifest_error: None,
             })
         };
         let decision = eval::evaluate(&only_these, &c.pullspec, &opts, &mut fetch);
         if decision.status == Status::Verified {
+            let kinds = match (gpg, sigstore) {
+                (true, true) => "GPG and sigstore signatures",
+                (true, false) => "GPG signature",
+                (false, true) => "sigstore signature",
+                (false, false) => "image",
+            };
             return Ok(Some(format!(
-                "sigstore signature verified, as {} requires",
+                "{kinds} verified, as {} requires",
                 out.required_by.join(" and ")
             )));
         }
@@ -321,8 +375,10 @@ impl Auditor {
         let reason = deciding.map_or(RequirementReason::NoSignatures, |r| r.reason);
         let message = match deciding {
             Some(r) => format!(
-                "the cluster would refuse to run it: {} requires a sigstore signature: {}",
-                r.path, r.message
+                "the cluster would refuse to run it: {} {}: {}",
+                r.path,
+                demand(r.kind),
+                r.message
             ),
             None => decision.message,
         };
@@ -445,4 +501,15 @@ fn registry_error(at: &Reference, e: &RegistryError) -> (Status, ComponentReason
         ComponentReason::RegistryError,
         format!("{at}: {}", crate::io::error_chain(e)),
     )
+}
+
+/// What a requirement of policy.json type `kind` asks of an image, for
+/// messages.
+fn demand(kind: &str) -> &'static str {
+    match kind {
+        "sigstoreSigned" => "requires a sigstore signature",
+        "signedBy" => "requires a GPG signature",
+        "reject" => "rejects the image",
+        _ => "is not satisfied",
+    }
 }

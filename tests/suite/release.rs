@@ -731,6 +731,148 @@ spec:
 }
 
 #[test]
+fn a_policy_json_signed_by_rule_makes_component_gpg_signatures_required() {
+    // policy.json requires a test key's GPG signature for
+    // ocp-v4.0-art-dev: each component's signatures are read from the
+    // lookaside registries.d assigns to its mirror location, and every
+    // requirement of the scope (a reject too) must accept it.
+    let t = Setup::new(2);
+    let cert = signing_cert(CipherSuite::Cv25519);
+    let keyring = t.dir.path().join("components.gpg");
+    let mut bytes = Vec::new();
+    cert.serialize(&mut bytes).unwrap();
+    std::fs::write(&keyring, bytes).unwrap();
+    let lookaside = Mirror::start();
+    let registries_d = t.dir.path().join("registries.d");
+    std::fs::create_dir(&registries_d).unwrap();
+    std::fs::write(
+        registries_d.join("mirror.yaml"),
+        format!(
+            "docker:\n  {}/{MIRROR_REPO}:\n    lookaside: {}\n",
+            t.registry.addr, lookaside.url
+        ),
+    )
+    .unwrap();
+    let policy = t.dir.path().join("policy.json");
+    let write_policy = |rules: serde_json::Value| {
+        std::fs::write(
+            &policy,
+            serde_json::json!({
+                "default": [{"type": "insecureAcceptAnything"}],
+                "transports": {"docker": {ART_DEV: rules}},
+            })
+            .to_string(),
+        )
+        .unwrap()
+    };
+    write_policy(serde_json::json!([
+        {"type": "signedBy", "keyType": "GPGKeys", "keyPath": s(&keyring)}
+    ]));
+    let audit = || {
+        t.run(
+            "audit",
+            &[
+                "--policy",
+                s(&policy),
+                "--registries-d",
+                s(&registries_d),
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let sign_component = |i: usize| {
+        let digest = &t.release.components[i].1.digest;
+        let sig = sign(
+            &payload(digest, &format!("{ART_DEV}@{digest}")),
+            vec![primary_pair(&cert)],
+            &Msg::default(),
+        );
+        let hex = digest.replacen(':', "=", 1);
+        lookaside.put(
+            &format!("/{MIRROR_REPO}@{hex}/signature-1"),
+            Route::Body(sig),
+        );
+    };
+    let rule = format!("policy.json transports.docker[\"{ART_DEV}\"][0]");
+
+    // Only component 0 is signed: component 1 fails, naming the rule.
+    sign_component(0);
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        results(&run),
+        [
+            ("component-000".into(), "verified".into(), "ok".into()),
+            (
+                "component-001".into(),
+                "rejected".into(),
+                "no-signatures".into()
+            ),
+        ],
+        "{run:?}"
+    );
+    let doc = run.json();
+    assert_eq!(
+        doc["components"][1]["required_by"],
+        serde_json::json!([rule])
+    );
+    let message = doc["components"][1]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "the cluster would refuse to run it: {rule} requires a GPG signature"
+        )),
+        "{message}"
+    );
+    let message = doc["components"][0]["message"].as_str().unwrap();
+    assert!(message.contains("GPG signature verified"), "{message}");
+
+    // Both signed: the audit passes.
+    sign_component(1);
+    let run = audit();
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // A signature by another key is not accepted.
+    let other = signing_cert(CipherSuite::Cv25519);
+    let digest = &t.release.components[1].1.digest;
+    lookaside.put(
+        &format!(
+            "/{MIRROR_REPO}@{}/signature-1",
+            digest.replacen(':', "=", 1)
+        ),
+        Route::Body(sign(
+            &payload(digest, &format!("{ART_DEV}@{digest}")),
+            vec![primary_pair(&other)],
+            &Msg::default(),
+        )),
+    );
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(results(&run)[1].2, "no-accepted-signature", "{run:?}");
+
+    // A scope the policy rejects: every component is refused, although
+    // signatures are not needed to know it.
+    write_policy(serde_json::json!([{"type": "reject"}]));
+    let run = audit();
+    assert_eq!(run.code, 1, "{run:?}");
+    for (name, status, reason) in results(&run) {
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("rejected", "reject"),
+            "{name}: {run:?}"
+        );
+    }
+    let doc = run.json();
+    let message = doc["components"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "the cluster would refuse to run it: {rule} rejects the image"
+        )),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_cluster_image_policy_for_the_release_names_the_key_of_its_sig() {
     // The policy in force gives ocp-release a test key: the release's
     // `.sig` in the mirror must verify with it (not with release key 3).
