@@ -4,10 +4,8 @@
 //! and hermetic), starts the real registry and loopback servers, and
 //! names the fixtures; `signing` makes keys and signatures at test time.
 //!
-//! Two tests run alone, in their own executables, because they measure
-//! process-wide state: `payload_bomb` (this process's peak memory) and
-//! `signature_cache` (sequoia's global verification cache, which must
-//! start empty).
+//! One test runs alone, in its own executable, because it measures
+//! process-wide state: `payload_bomb` (this process's peak memory).
 
 mod common;
 mod signing;

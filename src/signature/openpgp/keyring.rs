@@ -28,47 +28,6 @@ const BUILTIN: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// Signature-verification cache entries (sequoia's opaque values, each a
-/// hash binding one signature, its digest and the key that verified it) of
-/// the self-signatures in Red Hat's key files (`fixtures/redhat-keys`).
-/// Preloading them saves one RSA-4096 verification per run, a third of a
-/// `standalone-verify`'s time; an entry can only ever match that exact
-/// signature over that exact key, so it vouches for nothing else.
-/// `tests/signature_cache.rs` checks they are current.
-pub const PRELOADED_SELF_SIGNATURES: &[&str] = &[
-    "2363b092a7d181b18727653812cb96032da3ddc9149be32b303c304ceec78475",
-    "34d7a17d5cfe0650466c0cb0960b96a68c09c24cc4e2f1e5ed12b2ad5cad982d",
-    "6018ebcf6a8eed28c187004bc17491ca7ff045df1b73284e1057fa4466bf1fb3",
-    "c19fed9065258e5cc79cf01ffb1417cb972edbfa18a38d6fe20236335cf57e11",
-    "c25a61cc78573de9564a9ad62a8c439676d96c3c4d226604df93f33df8dfab0d",
-    "eb7570c2c6fefc553cf1532b1bd0439431574a06abc4faec7f21f97a058167e8",
-    "fadc2eac6ab255d9f057793cb0a7d2072a0ae67a59f3bb6692915a0824148cbd",
-];
-
-/// Loads [`PRELOADED_SELF_SIGNATURES`] into sequoia's cache, once per
-/// process. sequoia restores on a thread; waiting (briefly) for it makes
-/// the saving deterministic, and if it is slow the keys are simply
-/// verified as usual.
-fn preload_signature_cache() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let entries = PRELOADED_SELF_SIGNATURES.iter().map(|h| {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap_or(0))
-                .collect::<Vec<u8>>()
-        });
-        let (done, wait) = std::sync::mpsc::channel();
-        openpgp::packet::signature::cache::SignatureVerificationCache::restore(
-            entries.collect::<Vec<_>>().into_iter(),
-            move || {
-                let _ = done.send(());
-            },
-        );
-        let _ = wait.recv_timeout(std::time::Duration::from_millis(500));
-    });
-}
-
 /// A key file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyringError {
@@ -127,7 +86,6 @@ impl Keyring {
 
     /// Adds the certificates in `bytes`; `name` is used in messages.
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<(), KeyringError> {
-        preload_signature_cache();
         let mut added = 0;
         let mut last_error = None;
         let chunks = key_chunks(bytes);

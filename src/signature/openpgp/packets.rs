@@ -76,6 +76,14 @@ pub fn scan(sig: &[u8]) -> Result<Structure, SignatureError> {
     scan_normalized(&normalize(sig)?, armored)
 }
 
+/// A signature as [`normalize`] leaves it for sequoia.
+pub(super) struct Normalized<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    /// The compression algorithm of each layer [`rewrite_compressed`]
+    /// stored uncompressed, outermost first: what the scan reports.
+    stored: Vec<String>,
+}
+
 /// Where an ASCII-armored input starts, if it is armored.
 fn armor_start(sig: &[u8]) -> Option<usize> {
     let i = sig.iter().position(|b| !b.is_ascii_whitespace())?;
@@ -140,12 +148,15 @@ pub(crate) fn dearmor(armored: &[u8], max: u64) -> Result<Vec<u8>, BoundedReadEr
 /// The input as sequoia will parse it: binary (dearmored, unless it is a
 /// cleartext-signed message, which sequoia transforms itself), with
 /// partial-length packets reframed (see [`reframe`]).
-pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
+pub(super) fn normalize(sig: &[u8]) -> Result<Normalized<'_>, SignatureError> {
     if sig.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(SignatureError::NotOpenPgp("the file is empty".into()));
     }
     if is_cleartext(sig) {
-        return Ok(Cow::Borrowed(sig));
+        return Ok(Normalized {
+            bytes: Cow::Borrowed(sig),
+            stored: Vec::new(),
+        });
     }
     let binary: Cow<'_, [u8]> = match armor_start(sig) {
         Some(_) => Cow::Owned(dearmor(sig, MAX_SIGNATURE_SIZE).map_err(|e| match e {
@@ -176,18 +187,26 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Cow<'_, [u8]>, SignatureError> {
     // rewrite below decompresses a whole layer into memory.
     check_compressed(&binary)?;
     Ok(match rewrite_compressed(&binary, 1) {
-        Some(rewritten) => Cow::Owned(rewritten),
-        None => binary,
+        Some((rewritten, stored)) => Normalized {
+            bytes: Cow::Owned(rewritten),
+            stored,
+        },
+        None => Normalized {
+            bytes: binary,
+            stored: Vec::new(),
+        },
     })
 }
 
-/// The rewrites gpg's reading needs ([`canonical_mpis`], [`one_pass_form`])
-/// inside a message that is one compressed packet (at `depth` layers):
-/// the packet is decompressed (within [`MAX_DECOMPRESSED_SIZE`]), the
-/// rewritten message stored uncompressed in its place, and what followed
-/// it kept. `None` when nothing needs rewriting or it cannot be read (the
-/// scan then reports why).
-fn rewrite_compressed(input: &[u8], depth: usize) -> Option<Vec<u8>> {
+/// A message that is one compressed packet (at `depth` layers), with its
+/// content decompressed (within [`MAX_DECOMPRESSED_SIZE`]) and stored
+/// uncompressed in its place (algorithm 0), after the rewrites gpg's
+/// reading needs ([`canonical_mpis`], [`one_pass_form`]); what followed
+/// the packet is kept. Decompressing once here spares the scan and the
+/// verification a decompression each (a compressor's state is tens of KiB
+/// to allocate and zero). `None` when it is not such a message or cannot
+/// be read (the scan then reports why).
+fn rewrite_compressed(input: &[u8], depth: usize) -> Option<(Vec<u8>, Vec<String>)> {
     if depth > MAX_COMPRESSION_LAYERS {
         return None;
     }
@@ -211,12 +230,19 @@ fn rewrite_compressed(input: &[u8], depth: usize) -> Option<Vec<u8>> {
         _ => return None,
     };
     let inner = read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?;
+    let mut stored = vec![compression_name(CompressionAlgorithm::from(algo))];
     let rewritten = match rewrite_compressed(&inner, depth + 1) {
-        Some(nested) => nested,
+        Some((nested, names)) => {
+            stored.extend(names);
+            nested
+        }
         None => {
             let mpis = canonical_mpis(&inner);
             let current = mpis.as_deref().unwrap_or(&inner);
-            one_pass_form(current).or(mpis)?
+            match one_pass_form(current).or(mpis) {
+                Some(rewritten) => rewritten,
+                None => inner,
+            }
         }
     };
     let mut out = Vec::with_capacity(rewritten.len() + 8 + input.len() - f.end);
@@ -226,7 +252,7 @@ fn rewrite_compressed(input: &[u8], depth: usize) -> Option<Vec<u8>> {
     out.push(0); // uncompressed
     out.extend_from_slice(&rewritten);
     out.extend_from_slice(&input[f.end..]);
-    Some(out)
+    Some((out, stored))
 }
 
 /// gpg reads a signature's MPIs whatever their bit count says; sequoia
@@ -729,7 +755,10 @@ fn may_be_in_message(tag: Tag) -> bool {
     )
 }
 
-pub(super) fn scan_normalized(sig: &[u8], armored: bool) -> Result<Structure, SignatureError> {
+pub(super) fn scan_normalized(
+    sig: &Normalized<'_>,
+    armored: bool,
+) -> Result<Structure, SignatureError> {
     let mut s = Structure {
         armored,
         ..Structure::default()
@@ -758,9 +787,9 @@ pub fn scan_partial(sig: &[u8]) -> Result<(Structure, Option<SignatureError>), S
 /// The packet walk of [`scan_normalized`], filling `s` as it goes. `sig`
 /// comes from [`normalize`], whose walk of the compressed packets has
 /// already refused what is hostile inside them.
-fn scan_into(sig: &[u8], s: &mut Structure) -> Result<(), SignatureError> {
+fn scan_into(sig: &Normalized<'_>, s: &mut Structure) -> Result<(), SignatureError> {
     let not_pgp = |e: anyhow::Error| SignatureError::NotOpenPgp(error_chain(e.as_ref()));
-    let mut ppr = PacketParserBuilder::from_bytes(sig)
+    let mut ppr = PacketParserBuilder::from_bytes(&sig.bytes[..])
         .map_err(not_pgp)?
         .process_csf_message(true)
         .build()
@@ -807,7 +836,13 @@ fn scan_into(sig: &[u8], s: &mut Structure) -> Result<(), SignatureError> {
             Err(e) => return Err(SignatureError::Malformed(error_chain(e.as_ref()))),
         };
         match packet {
-            Packet::CompressedData(c) => s.compression.push(compression_name(c.algo())),
+            Packet::CompressedData(c) => {
+                let name = match sig.stored.get(s.compression.len()) {
+                    Some(stored) => stored.clone(),
+                    None => compression_name(c.algo()),
+                };
+                s.compression.push(name);
+            }
             Packet::OnePassSig(_) => s.one_pass_signatures += 1,
             Packet::Literal(l) => s.literal = Some(literal_info(&l, s.payload.len())),
             Packet::Signature(sig) => s.signatures.push(SignatureInfo {

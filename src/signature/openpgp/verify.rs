@@ -41,10 +41,11 @@ pub fn verify(sig: &[u8], keyring: &Keyring, at: SystemTime) -> Result<Verified,
         return Err(SignatureError::TooLarge);
     }
     let cleartext = is_cleartext(sig);
-    let sig = &normalize(sig)?;
+    let normalized = normalize(sig)?;
     // The structural scan rejects what is not one signed message before
     // any key is looked at, with a reason gpg users recognise.
-    let structure = scan_normalized(sig, false)?;
+    let structure = scan_normalized(&normalized, false)?;
+    let sig = &normalized.bytes;
     // gpg ignores what follows the first message only when that message
     // is compressed (the decompressor stops at its end); after an
     // uncompressed one it reports "bad data", and so does relsig.

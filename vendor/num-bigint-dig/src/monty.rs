@@ -62,9 +62,7 @@ fn montgomery(z: &mut BigUint, x: &BigUint, y: &BigUint, m: &BigUint, k: BigDigi
     let mut c: BigDigit = 0;
 
     for i in 0..n {
-        let c2 = add_mul_vvw(&mut z.data[i..n + i], &x.data, y.data[i]);
-        let t = z.data[i].wrapping_mul(k);
-        let c3 = add_mul_vvw(&mut z.data[i..n + i], &m.data, t);
+        let (c2, c3) = add_mul_mont(&mut z.data[i..n + i], &x.data, y.data[i], &m.data, k);
         let cx = c.wrapping_add(c2);
         let cy = cx.wrapping_add(c3);
         z.data[n + i] = cy;
@@ -81,7 +79,103 @@ fn montgomery(z: &mut BigUint, x: &BigUint, y: &BigUint, m: &BigUint, k: BigDigi
     z.data.truncate(n);
 }
 
+/// [`montgomery`] of `x` by itself, with a quarter fewer digit products:
+/// the square is computed first (each cross product once, then doubled,
+/// then the squares of the digits added), then reduced (REDC). The result
+/// is congruent to `montgomery`'s, within the same bound (below 2**(n*_W)),
+/// but not always the same number: both may exceed `m`.
+fn montgomery_square(z: &mut BigUint, x: &BigUint, m: &BigUint, k: BigDigit, n: usize) {
+    assert!(x.data.len() == n && m.data.len() == n);
+    let (x, m) = (&x.data[..], &m.data[..]);
+    let t = &mut z.data;
+    t.clear();
+    t.resize(n * 2, 0);
+
+    // The cross products x[i] * x[j], i < j.
+    for i in 0..n {
+        let mut c: DoubleBigDigit = 0;
+        for (tj, &xj) in t[2 * i + 1..i + n].iter_mut().zip(&x[i + 1..]) {
+            let a = *tj as DoubleBigDigit + x[i] as DoubleBigDigit * xj as DoubleBigDigit + c;
+            *tj = a as BigDigit;
+            c = a >> big_digit::BITS;
+        }
+        t[i + n] = c as BigDigit;
+    }
+    // Doubled, plus the squares x[i] * x[i] (x * x < 2**(2*n*_W): no carry
+    // leaves the top digit).
+    let mut shifted_out: BigDigit = 0;
+    let mut c: DoubleBigDigit = 0;
+    for i in 0..n {
+        let sq = x[i] as DoubleBigDigit * x[i] as DoubleBigDigit;
+        for (half, ti) in [(sq as BigDigit), ((sq >> big_digit::BITS) as BigDigit)]
+            .into_iter()
+            .zip(2 * i..2 * i + 2)
+        {
+            let doubled = (t[ti] << 1) | shifted_out;
+            shifted_out = t[ti] >> (big_digit::BITS - 1);
+            let a = doubled as DoubleBigDigit + half as DoubleBigDigit + c;
+            t[ti] = a as BigDigit;
+            c = a >> big_digit::BITS;
+        }
+    }
+
+    // REDC: t + u * m is divisible by 2**(n*_W); below 2**(n*_W) + m.
+    let mut top: DoubleBigDigit = 0;
+    for i in 0..n {
+        let u = t[i].wrapping_mul(k);
+        let mut c: DoubleBigDigit = 0;
+        for (tj, &mj) in t[i..i + n].iter_mut().zip(m) {
+            let a = *tj as DoubleBigDigit + u as DoubleBigDigit * mj as DoubleBigDigit + c;
+            *tj = a as BigDigit;
+            c = a >> big_digit::BITS;
+        }
+        let a = t[i + n] as DoubleBigDigit + c + top;
+        t[i + n] = a as BigDigit;
+        top = a >> big_digit::BITS;
+    }
+
+    if top == 0 {
+        let (first, second) = t.split_at_mut(n);
+        first.swap_with_slice(second);
+    } else {
+        let (first, second) = t.split_at_mut(n);
+        sub_vv(first, second, m);
+    }
+    t.truncate(n);
+}
+
+/// One step of [`montgomery`] in a single pass over the digits: adds
+/// `x * y` to `z`, then `m * t` with `t = z[0] * k` (which zeroes `z[0]`),
+/// and returns the carries of the two sums. The same as
+/// `add_mul_vvw(z, x, y)` followed by `add_mul_vvw(z, m, z[0] * k)`, but
+/// each digit of `z` is read and written once, not twice.
 #[inline]
+fn add_mul_mont(
+    z: &mut [BigDigit],
+    x: &[BigDigit],
+    y: BigDigit,
+    m: &[BigDigit],
+    k: BigDigit,
+) -> (BigDigit, BigDigit) {
+    let n = z.len();
+    let (x, m) = (&x[..n], &m[..n]);
+    let first = z[0] as DoubleBigDigit + x[0] as DoubleBigDigit * y as DoubleBigDigit;
+    let t = (first as BigDigit).wrapping_mul(k);
+    let mut cx: DoubleBigDigit = 0;
+    let mut cm: DoubleBigDigit = 0;
+    for ((zi, &xi), &mi) in z.iter_mut().zip(x).zip(m) {
+        let a = *zi as DoubleBigDigit + xi as DoubleBigDigit * y as DoubleBigDigit + cx;
+        cx = a >> big_digit::BITS;
+        let b = (a as BigDigit) as DoubleBigDigit + mi as DoubleBigDigit * t as DoubleBigDigit + cm;
+        cm = b >> big_digit::BITS;
+        *zi = b as BigDigit;
+    }
+    (cx as BigDigit, cm as BigDigit)
+}
+
+/// The two-pass step [`add_mul_mont`] replaces (upstream's), kept as
+/// its reference in the tests.
+#[cfg(test)]
 fn add_mul_vvw(z: &mut [BigDigit], x: &[BigDigit], y: BigDigit) -> BigDigit {
     let mut c = 0;
     for (zi, xi) in z.iter_mut().zip(x.iter()) {
@@ -109,7 +203,7 @@ fn sub_vv(z: &mut [BigDigit], x: &[BigDigit], y: &[BigDigit]) -> BigDigit {
 }
 
 /// z1<<_W + z0 = x+y+c, with c == 0 or 1
-#[inline]
+#[cfg(test)]
 fn add_ww(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
     let yc = y.wrapping_add(c);
     let z0 = x.wrapping_add(yc);
@@ -119,7 +213,7 @@ fn add_ww(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
 }
 
 /// z1 << _W + z0 = x * y + c
-#[inline]
+#[cfg(test)]
 fn mul_add_www(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
     let z = x as DoubleBigDigit * y as DoubleBigDigit + c as DoubleBigDigit;
     ((z >> big_digit::BITS) as BigDigit, z as BigDigit)
@@ -236,7 +330,7 @@ fn binary_monty_pow(
     let mut z = xr.clone();
     let mut zz = BigUint::zero();
     for i in (0..y.bits() - 1).rev() {
-        montgomery(&mut zz, &z, &z, m, k, n);
+        montgomery_square(&mut zz, &z, m, k, n);
         if (y.data[i / big_digit::BITS] >> (i % big_digit::BITS)) & 1 == 1 {
             montgomery(&mut z, &zz, &xr, m, k, n);
         } else {
@@ -333,6 +427,64 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fused_step_equals_the_two_passes() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for n in [1, 2, 3, 8, 64] {
+            for _ in 0..50 {
+                let digits = |rng: &mut Rng| -> Vec<BigDigit> {
+                    (0..n).map(|_| rng.next() as BigDigit).collect()
+                };
+                let (x, m, z) = (digits(&mut rng), digits(&mut rng), digits(&mut rng));
+                // All ones too: the carries at their largest.
+                let y = if n == 8 {
+                    BigDigit::MAX
+                } else {
+                    rng.next() as BigDigit
+                };
+                let k = rng.next() as BigDigit;
+                let mut fused = z.clone();
+                let carries = add_mul_mont(&mut fused, &x, y, &m, k);
+                let mut two = z.clone();
+                let c1 = add_mul_vvw(&mut two, &x, y);
+                let t = two[0].wrapping_mul(k);
+                let c2 = add_mul_vvw(&mut two, &m, t);
+                assert_eq!((fused, carries), (two, (c1, c2)));
+            }
+        }
+    }
+
+    #[test]
+    fn squaring_is_congruent_to_the_product_and_as_bounded() {
+        let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+        for bits in [2, 63, 64, 65, 128, 1000, 2048, 4096] {
+            for round in 0..20 {
+                let m = rng.odd_modulus(bits);
+                let n = m.data.len();
+                let k = MontyReducer::new(&m).n0inv;
+                // Any x below 2**(n*_W), at or above m included; all ones
+                // once: the largest square.
+                let mut x = if round == 0 {
+                    (BigUint::one() << (n * big_digit::BITS)) - BigUint::one()
+                } else {
+                    rng.biguint(n * big_digit::BITS)
+                };
+                x.data.resize(n, 0);
+                let mut product = BigUint::zero();
+                montgomery(&mut product, &x, &x, &m, k, n);
+                let mut square = BigUint::zero();
+                montgomery_square(&mut square, &x, &m, k, n);
+                assert_eq!(square.data.len(), n);
+                let r = BigUint::one() << (n * big_digit::BITS);
+                let (mut p, mut q) = (product.clone(), square.clone());
+                p.normalize();
+                q.normalize();
+                assert!(q < r, "{bits} bits: {q} >= R");
+                assert_eq!(&p % &m, &q % &m, "{bits} bits, x = {x}");
             }
         }
     }
