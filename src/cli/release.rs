@@ -227,7 +227,9 @@ fn signed_by_lookasides(
     if !all.any(|r| matches!(r.rule, Rule::SignedBy(_))) {
         return Ok(Default::default());
     }
-    Ok(relsig::config::registries_d::RegistriesD::load_default(dir).context("--registries-d")?)
+    Ok(relsig::config::registries_d::RegistriesD::load_default(
+        dir,
+    )?)
 }
 
 /// Which rules of the policy in force require a signature of the release

@@ -185,8 +185,8 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Normalized<'_>, SignatureError> {
     };
     // The streaming walk refuses hostile compressed content before the
     // rewrite below decompresses a whole layer into memory.
-    check_compressed(&binary)?;
-    Ok(match rewrite_compressed(&binary, 1) {
+    let decompressed = check_compressed(&binary)?;
+    Ok(match rewrite_compressed(&binary, 1, decompressed) {
         Some((rewritten, stored)) => Normalized {
             bytes: Cow::Owned(rewritten),
             stored,
@@ -204,9 +204,14 @@ pub(super) fn normalize(sig: &[u8]) -> Result<Normalized<'_>, SignatureError> {
 /// reading needs ([`canonical_mpis`], [`one_pass_form`]); what followed
 /// the packet is kept. Decompressing once here spares the scan and the
 /// verification a decompression each (a compressor's state is tens of KiB
-/// to allocate and zero). `None` when it is not such a message or cannot
-/// be read (the scan then reports why).
-fn rewrite_compressed(input: &[u8], depth: usize) -> Option<(Vec<u8>, Vec<String>)> {
+/// to allocate and zero). `decompressed` is the packet's content when the
+/// walk ([`check_compressed`]) kept it. `None` when it is not such a
+/// message or cannot be read (the scan then reports why).
+fn rewrite_compressed(
+    input: &[u8],
+    depth: usize,
+    decompressed: Option<Vec<u8>>,
+) -> Option<(Vec<u8>, Vec<String>)> {
     if depth > MAX_COMPRESSION_LAYERS {
         return None;
     }
@@ -223,15 +228,20 @@ fn rewrite_compressed(input: &[u8], depth: usize) -> Option<(Vec<u8>, Vec<String
     };
     let (&algo, data) = body.split_first()?;
     let reader: Box<dyn Read + '_> = match algo {
+        // The walk read it already.
+        0..=3 if decompressed.is_some() => Box::new(std::io::empty()),
         0 => Box::new(data),
         1 => Box::new(flate2::read::DeflateDecoder::new(data)),
         2 => Box::new(flate2::read::ZlibDecoder::new(data)),
         3 => Box::new(bzip2::read::BzDecoder::new(data)),
         _ => return None,
     };
-    let inner = read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?;
+    let inner = match decompressed {
+        Some(inner) => inner,
+        None => read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?,
+    };
     let mut stored = vec![compression_name(CompressionAlgorithm::from(algo))];
-    let rewritten = match rewrite_compressed(&inner, depth + 1) {
+    let rewritten = match rewrite_compressed(&inner, depth + 1, None) {
         Some((nested, names)) => {
             stored.extend(names);
             nested
@@ -500,14 +510,22 @@ pub(super) fn packets_end(input: &[u8], packets: usize) -> Option<usize> {
 /// follows a complete message is ignored there, as gpg ignores it), and so
 /// is whatever cannot be walked (damaged framing, an unknown algorithm, a
 /// corrupt stream), for sequoia to report.
-fn check_compressed(input: &[u8]) -> Result<(), SignatureError> {
+///
+/// Returns what the first packet decompressed to, when it is a compressed
+/// packet whose content was read to its end and is at most
+/// [`MAX_KEPT_DECOMPRESSED`] bytes (a signature's is about 1 KiB), so that
+/// [`rewrite_compressed`] need not decompress it again.
+fn check_compressed(input: &[u8]) -> Result<Option<Vec<u8>>, SignatureError> {
     let walk = Walk {
         budget: std::cell::Cell::new(MAX_DECOMPRESSED_SIZE),
         exceeded: std::cell::Cell::new(false),
         packets: std::cell::Cell::new(0),
+        kept: std::cell::RefCell::new(None),
     };
+    let mut first = None;
     let mut pos = 0;
     while let Some(f) = framing(input, pos) {
+        let at_start = pos == 0;
         pos = f.end;
         if Tag::from(f.tag) == Tag::CompressedData {
             let chunks: Vec<u8>;
@@ -522,14 +540,24 @@ fn check_compressed(input: &[u8]) -> Result<(), SignatureError> {
                     .collect();
                 &chunks
             };
+            if at_start {
+                *walk.kept.borrow_mut() = Some(Vec::new());
+            }
             match walk.container(&mut body, 1) {
                 Err(Stop::Refused(e)) => return Err(e),
-                Err(Stop::Unwalkable) | Ok(()) => {}
+                Err(Stop::Unwalkable) => {}
+                Ok(()) if at_start => first = walk.kept.borrow_mut().take(),
+                Ok(()) => {}
             }
+            *walk.kept.borrow_mut() = None;
         }
     }
-    Ok(())
+    Ok(first)
 }
+
+/// The most [`check_compressed`] keeps of what the first packet
+/// decompresses to.
+const MAX_KEPT_DECOMPRESSED: usize = 64 * 1024;
 
 /// The state of [`check_compressed`]'s walk, shared by every layer.
 struct Walk {
@@ -537,6 +565,9 @@ struct Walk {
     budget: std::cell::Cell<u64>,
     exceeded: std::cell::Cell<bool>,
     packets: std::cell::Cell<usize>,
+    /// What the outermost layer being walked has decompressed to so far,
+    /// while it is kept (see [`check_compressed`]); `None` once it is not.
+    kept: std::cell::RefCell<Option<Vec<u8>>>,
 }
 
 enum Stop {
@@ -565,6 +596,7 @@ impl Walk {
         let mut r = Budgeted {
             inner: decoder,
             walk: self,
+            keep: depth == 1,
         };
         loop {
             let Some((tag, length)) = self.header(&mut r)? else {
@@ -663,10 +695,12 @@ enum Length {
     ToEnd,
 }
 
-/// Decompressed bytes, counted against the walk's budget.
+/// Decompressed bytes, counted against the walk's budget (and, for the
+/// outermost layer, kept while the walk keeps them).
 struct Budgeted<'w, R> {
     inner: R,
     walk: &'w Walk,
+    keep: bool,
 }
 
 impl<R: Read> Read for Budgeted<'_, R> {
@@ -682,6 +716,13 @@ impl<R: Read> Read for Budgeted<'_, R> {
             return Err(std::io::Error::other("decompression budget exceeded"));
         }
         self.walk.budget.set(budget - n as u64);
+        if self.keep {
+            let mut kept = self.walk.kept.borrow_mut();
+            match kept.as_mut() {
+                Some(k) if k.len() + n <= MAX_KEPT_DECOMPRESSED => k.extend_from_slice(&buf[..n]),
+                _ => *kept = None,
+            }
+        }
         Ok(n)
     }
 }
@@ -979,5 +1020,60 @@ mod tests {
         assert_eq!(kind(b"<?xml version=\"1.0\"?><Error/>"), Some("XML"));
         // Binary OpenPGP (a compressed-data packet tag) is not text.
         assert_eq!(kind(b"\xa3\x01\x02"), None);
+    }
+
+    /// A zlib-compressed message holding a literal packet of `data`.
+    fn compressed_literal(data: &[u8]) -> Vec<u8> {
+        use openpgp::serialize::stream::{Compressor, LiteralWriter, Message};
+        use std::io::Write as _;
+        let mut out = Vec::new();
+        let message = Message::new(&mut out);
+        let message = Compressor::new(message)
+            .algo(CompressionAlgorithm::Zlib)
+            .build()
+            .unwrap();
+        let mut literal = LiteralWriter::new(message).build().unwrap();
+        literal.write_all(data).unwrap();
+        literal.finalize().unwrap();
+        out
+    }
+
+    #[test]
+    fn a_compressed_message_is_decompressed_once_and_stored() {
+        use std::io::Write as _;
+        // A signature's content is kept from the walk; a larger one is
+        // decompressed again by the rewrite: the same result either way.
+        for (size, kept) in [(1000, true), (MAX_KEPT_DECOMPRESSED + 1, false)] {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            let message = compressed_literal(&data);
+            let decompressed = check_compressed(&message).unwrap();
+            assert_eq!(decompressed.is_some(), kept, "{size} bytes");
+            let normalized = normalize(&message).unwrap();
+            assert_eq!(normalized.stored, ["zlib"]);
+            // A new-format compressed-data packet, five-octet length,
+            // algorithm 0 (stored).
+            assert_eq!(&normalized.bytes[..2], &[0xC8, 255]);
+            assert_eq!(normalized.bytes[6], 0);
+            if let Some(d) = decompressed {
+                assert_eq!(&normalized.bytes[7..], &d[..]);
+            }
+            // The scan reports the compression the message was sent with,
+            // and reads the literal data out of the stored packet.
+            let s = scan(&message).unwrap();
+            assert_eq!(s.compression, ["zlib"]);
+            assert_eq!(s.payload, data);
+        }
+        // Nothing is kept when the first packet is not compressed.
+        let mut literal = Vec::new();
+        {
+            use openpgp::serialize::stream::{LiteralWriter, Message};
+            let mut w = LiteralWriter::new(Message::new(&mut literal))
+                .build()
+                .unwrap();
+            w.write_all(b"x").unwrap();
+            w.finalize().unwrap();
+        }
+        assert_eq!(check_compressed(&literal).unwrap(), None);
+        assert!(normalize(&literal).unwrap().stored.is_empty());
     }
 }
