@@ -218,13 +218,9 @@ fn signed_by_lookasides(
     dir: Option<&std::path::Path>,
 ) -> anyhow::Result<relsig::config::registries_d::RegistriesD> {
     use relsig::policy::config::Rule;
-    let mut all = policy.default.iter().chain(
-        policy
-            .transports
-            .values()
-            .flat_map(|t| t.values().flatten()),
-    );
-    if !all.any(|r| matches!(r.rule, Rule::SignedBy(_))) {
+    if !relsig::policy::node_keys::all_requirements(policy)
+        .any(|r| matches!(r.rule, Rule::SignedBy(_)))
+    {
         return Ok(Default::default());
     }
     Ok(relsig::config::registries_d::RegistriesD::load_default(

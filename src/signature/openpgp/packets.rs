@@ -216,29 +216,21 @@ fn rewrite_compressed(
         return None;
     }
     let f = framing(input, 0).filter(|f| Tag::from(f.tag) == Tag::CompressedData)?;
-    let body: Cow<'_, [u8]> = match f.body.as_slice() {
-        [one] => Cow::Borrowed(&input[one.clone()]),
-        chunks => Cow::Owned(
-            chunks
-                .iter()
-                .flat_map(|r| &input[r.clone()])
-                .copied()
-                .collect(),
-        ),
-    };
+    let body = f.body_of(input);
     let (&algo, data) = body.split_first()?;
-    let reader: Box<dyn Read + '_> = match algo {
-        // The walk read it already.
-        0..=3 if decompressed.is_some() => Box::new(std::io::empty()),
-        0 => Box::new(data),
-        1 => Box::new(flate2::read::DeflateDecoder::new(data)),
-        2 => Box::new(flate2::read::ZlibDecoder::new(data)),
-        3 => Box::new(bzip2::read::BzDecoder::new(data)),
-        _ => return None,
-    };
     let inner = match decompressed {
+        // The walk read it already (it keeps only algorithms 0 to 3).
         Some(inner) => inner,
-        None => read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?,
+        None => {
+            let reader: Box<dyn Read + '_> = match algo {
+                0 => Box::new(data),
+                1 => Box::new(flate2::read::DeflateDecoder::new(data)),
+                2 => Box::new(flate2::read::ZlibDecoder::new(data)),
+                3 => Box::new(bzip2::read::BzDecoder::new(data)),
+                _ => return None,
+            };
+            read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?
+        }
     };
     let mut stored = vec![compression_name(CompressionAlgorithm::from(algo))];
     let rewritten = match rewrite_compressed(&inner, depth + 1, None) {
@@ -416,6 +408,23 @@ pub(crate) struct Framing {
     pub partial: bool,
 }
 
+impl Framing {
+    /// The packet's body in `input` (where it was framed): borrowed when
+    /// it is one piece, joined when it comes in partial-length chunks.
+    fn body_of<'a>(&self, input: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.body.as_slice() {
+            [one] => Cow::Borrowed(&input[one.clone()]),
+            chunks => Cow::Owned(
+                chunks
+                    .iter()
+                    .flat_map(|r| &input[r.clone()])
+                    .copied()
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// The framing of the packet starting at `start`, or `None` when the
 /// bytes there are not a complete packet header and body.
 pub(crate) fn framing(input: &[u8], start: usize) -> Option<Framing> {
@@ -528,18 +537,8 @@ fn check_compressed(input: &[u8]) -> Result<Option<Vec<u8>>, SignatureError> {
         let at_start = pos == 0;
         pos = f.end;
         if Tag::from(f.tag) == Tag::CompressedData {
-            let chunks: Vec<u8>;
-            let mut body: &[u8] = if let [one] = f.body.as_slice() {
-                &input[one.clone()]
-            } else {
-                chunks = f
-                    .body
-                    .iter()
-                    .flat_map(|r| &input[r.clone()])
-                    .copied()
-                    .collect();
-                &chunks
-            };
+            let body = f.body_of(input);
+            let mut body: &[u8] = &body;
             if at_start {
                 *walk.kept.borrow_mut() = Some(Vec::new());
             }

@@ -93,13 +93,7 @@ fn montgomery_square(z: &mut BigUint, x: &BigUint, m: &BigUint, k: BigDigit, n: 
 
     // The cross products x[i] * x[j], i < j.
     for i in 0..n {
-        let mut c: DoubleBigDigit = 0;
-        for (tj, &xj) in t[2 * i + 1..i + n].iter_mut().zip(&x[i + 1..]) {
-            let a = *tj as DoubleBigDigit + x[i] as DoubleBigDigit * xj as DoubleBigDigit + c;
-            *tj = a as BigDigit;
-            c = a >> big_digit::BITS;
-        }
-        t[i + n] = c as BigDigit;
+        t[i + n] = add_mul_vvw(&mut t[2 * i + 1..i + n], &x[i + 1..], x[i]);
     }
     // Doubled, plus the squares x[i] * x[i] (x * x < 2**(2*n*_W): no carry
     // leaves the top digit).
@@ -123,13 +117,8 @@ fn montgomery_square(z: &mut BigUint, x: &BigUint, m: &BigUint, k: BigDigit, n: 
     let mut top: DoubleBigDigit = 0;
     for i in 0..n {
         let u = t[i].wrapping_mul(k);
-        let mut c: DoubleBigDigit = 0;
-        for (tj, &mj) in t[i..i + n].iter_mut().zip(m) {
-            let a = *tj as DoubleBigDigit + u as DoubleBigDigit * mj as DoubleBigDigit + c;
-            *tj = a as BigDigit;
-            c = a >> big_digit::BITS;
-        }
-        let a = t[i + n] as DoubleBigDigit + c + top;
+        let c = add_mul_vvw(&mut t[i..i + n], m, u);
+        let a = t[i + n] as DoubleBigDigit + c as DoubleBigDigit + top;
         t[i + n] = a as BigDigit;
         top = a >> big_digit::BITS;
     }
@@ -173,9 +162,7 @@ fn add_mul_mont(
     (cx as BigDigit, cm as BigDigit)
 }
 
-/// The two-pass step [`add_mul_mont`] replaces (upstream's), kept as
-/// its reference in the tests.
-#[cfg(test)]
+#[inline]
 fn add_mul_vvw(z: &mut [BigDigit], x: &[BigDigit], y: BigDigit) -> BigDigit {
     let mut c = 0;
     for (zi, xi) in z.iter_mut().zip(x.iter()) {
@@ -203,7 +190,7 @@ fn sub_vv(z: &mut [BigDigit], x: &[BigDigit], y: &[BigDigit]) -> BigDigit {
 }
 
 /// z1<<_W + z0 = x+y+c, with c == 0 or 1
-#[cfg(test)]
+#[inline]
 fn add_ww(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
     let yc = y.wrapping_add(c);
     let z0 = x.wrapping_add(yc);
@@ -213,7 +200,7 @@ fn add_ww(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
 }
 
 /// z1 << _W + z0 = x * y + c
-#[cfg(test)]
+#[inline]
 fn mul_add_www(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
     let z = x as DoubleBigDigit * y as DoubleBigDigit + c as DoubleBigDigit;
     ((z >> big_digit::BITS) as BigDigit, z as BigDigit)
