@@ -42,9 +42,15 @@ impl MontyReducer {
 /// In the terminology of that paper, this is an "Almost Montgomery Multiplication":
 /// x and y are required to satisfy 0 <= z < 2**(n*_W) and then the result
 /// z is guaranteed to satisfy 0 <= z < 2**(n*_W), but it may not be < m.
+///
+/// The product and its reduction are summed column by column, digit `i` of
+/// `x * y + u * m` at a time, in a three-digit accumulator ("Finely
+/// Integrated Product Scanning", Koç, Acar and Kaliski, "Analyzing and
+/// Comparing Montgomery Multiplication Algorithms", 1996): each digit
+/// product costs one multiplication and three additions, and no digit of
+/// the result is read back from memory.
 fn montgomery(z: &mut BigUint, x: &BigUint, y: &BigUint, m: &BigUint, k: BigDigit, n: usize) {
     // This code assumes x, y, m are all the same length, n.
-    // (required by addMulVVW and the for loop).
     // It also assumes that x, y are already reduced mod m,
     // or else the result will not be properly reduced.
     assert!(
@@ -55,124 +61,130 @@ fn montgomery(z: &mut BigUint, x: &BigUint, y: &BigUint, m: &BigUint, k: BigDigi
         m,
         n
     );
+    let (x, y, m) = (&x.data[..], &y.data[..], &m.data[..]);
+    reduce_columns(z, m, k, n, |i, acc| {
+        // x[j] * y[i - j] for every j with both digits present.
+        let (lo, hi) = (i.saturating_sub(n - 1), i.min(n - 1));
+        acc.add_column(&x[lo..=hi], &y[i - hi..=i - lo]);
+    });
+}
 
+/// [`montgomery`] of `x` by itself, with a quarter fewer digit products:
+/// each cross product `x[j] * x[i - j]` (j < i - j) once, doubled, plus the
+/// square of the middle digit. The result is congruent to `montgomery`'s,
+/// within the same bound (below 2**(n*_W)), but not always the same number:
+/// both may exceed `m`.
+fn montgomery_square(z: &mut BigUint, x: &BigUint, m: &BigUint, k: BigDigit, n: usize) {
+    assert!(x.data.len() == n && m.data.len() == n);
+    let (x, m) = (&x.data[..], &m.data[..]);
+    reduce_columns(z, m, k, n, |i, acc| {
+        let lo = i.saturating_sub(n - 1);
+        // j runs up to, not including, the middle of the column.
+        let mid = (i + 1) / 2;
+        let mut cross = Accumulator::default();
+        cross.add_column(&x[lo..mid], &x[i + 1 - mid..=i - lo]);
+        acc.add_doubled(&cross);
+        if i % 2 == 0 && i / 2 < n {
+            acc.mul_add(x[i / 2], x[i / 2]);
+        }
+    });
+}
+
+/// The Montgomery reduction shared by [`montgomery`] and
+/// [`montgomery_square`]: for each column `i` of `2n`, `column` adds the
+/// column's digit products of the operands to the accumulator; this adds
+/// those of `u * m`, where the digits of `u` are chosen (with `k`) to make
+/// the lower `n` columns zero, and keeps the upper `n` in `z` (minus `m`
+/// when they overflow `n` digits).
+#[inline(always)]
+fn reduce_columns<F>(z: &mut BigUint, m: &[BigDigit], k: BigDigit, n: usize, mut column: F)
+where
+    F: FnMut(usize, &mut Accumulator),
+{
     z.data.clear();
     z.data.resize(n * 2, 0);
-
-    let mut c: BigDigit = 0;
-
-    for i in 0..n {
-        let (c2, c3) = add_mul_mont(&mut z.data[i..n + i], &x.data, y.data[i], &m.data, k);
-        let cx = c.wrapping_add(c2);
-        let cy = cx.wrapping_add(c3);
-        z.data[n + i] = cy;
-        c = if cx < c2 || cy < c3 { 1 } else { 0 };
+    // u in the lower half, the result in the upper half.
+    let (u, out) = z.data.split_at_mut(n);
+    let mut acc = Accumulator::default();
+    for i in 0..2 * n {
+        column(i, &mut acc);
+        let (lo, hi) = (i.saturating_sub(n - 1), i.min(n));
+        if i < n {
+            acc.add_column(&u[..i], &m[1..=i]);
+            let ui = acc.lo.wrapping_mul(k);
+            acc.mul_add(ui, m[0]);
+            u[i] = ui;
+            acc.shift();
+        } else {
+            acc.add_column(&u[lo..hi], &m[i + 1 - hi..=i - lo]);
+            out[i - n] = acc.shift();
+        }
     }
-
-    if c == 0 {
-        let (first, second) = z.data.split_at_mut(n);
-        first.swap_with_slice(&mut second[..]);
+    // x * y + u * m < 2 * 2**(2*n*_W): what is left is a carry of 0 or 1.
+    if acc.lo == 0 {
+        u.swap_with_slice(out);
     } else {
-        let (mut first, second) = z.data.split_at_mut(n);
-        sub_vv(&mut first, &second, &m.data);
+        sub_vv(u, out, m);
     }
     z.data.truncate(n);
 }
 
-/// [`montgomery`] of `x` by itself, with a quarter fewer digit products:
-/// the square is computed first (each cross product once, then doubled,
-/// then the squares of the digits added), then reduced (REDC). The result
-/// is congruent to `montgomery`'s, within the same bound (below 2**(n*_W)),
-/// but not always the same number: both may exceed `m`.
-fn montgomery_square(z: &mut BigUint, x: &BigUint, m: &BigUint, k: BigDigit, n: usize) {
-    assert!(x.data.len() == n && m.data.len() == n);
-    let (x, m) = (&x.data[..], &m.data[..]);
-    let t = &mut z.data;
-    t.clear();
-    t.resize(n * 2, 0);
+/// A sum of digit products, `lo + mid * 2**_W + hi * 2**(2*_W)`.
+#[derive(Default)]
+struct Accumulator {
+    lo: BigDigit,
+    mid: BigDigit,
+    hi: BigDigit,
+}
 
-    // The cross products x[i] * x[j], i < j.
-    for i in 0..n {
-        t[i + n] = add_mul_vvw(&mut t[2 * i + 1..i + n], &x[i + 1..], x[i]);
+impl Accumulator {
+    // Written so that the compiler makes of it one multiplication and an
+    // add-with-carry chain through the three digits.
+    #[inline(always)]
+    fn mul_add(&mut self, a: BigDigit, b: BigDigit) {
+        let p = a as DoubleBigDigit * b as DoubleBigDigit;
+        let (lo, carry) = self.lo.overflowing_add(p as BigDigit);
+        let mid = self.mid as DoubleBigDigit + (p >> big_digit::BITS) + carry as DoubleBigDigit;
+        self.lo = lo;
+        self.mid = mid as BigDigit;
+        self.hi = self.hi.wrapping_add((mid >> big_digit::BITS) as BigDigit);
     }
-    // Doubled, plus the squares x[i] * x[i] (x * x < 2**(2*n*_W): no carry
-    // leaves the top digit).
-    let mut shifted_out: BigDigit = 0;
-    let mut c: DoubleBigDigit = 0;
-    for i in 0..n {
-        let sq = x[i] as DoubleBigDigit * x[i] as DoubleBigDigit;
-        for (half, ti) in [(sq as BigDigit), ((sq >> big_digit::BITS) as BigDigit)]
-            .into_iter()
-            .zip(2 * i..2 * i + 2)
-        {
-            let doubled = (t[ti] << 1) | shifted_out;
-            shifted_out = t[ti] >> (big_digit::BITS - 1);
-            let a = doubled as DoubleBigDigit + half as DoubleBigDigit + c;
-            t[ti] = a as BigDigit;
-            c = a >> big_digit::BITS;
+
+    /// Adds `a[j] * b[len - 1 - j]` for every `j`: one column of a product
+    /// when `b` runs the other way.
+    #[inline(always)]
+    fn add_column(&mut self, a: &[BigDigit], b: &[BigDigit]) {
+        let len = a.len().min(b.len());
+        let (a, b) = (&a[..len], &b[..len]);
+        for j in 0..len {
+            self.mul_add(a[j], b[len - 1 - j]);
         }
     }
 
-    // REDC: t + u * m is divisible by 2**(n*_W); below 2**(n*_W) + m.
-    let mut top: DoubleBigDigit = 0;
-    for i in 0..n {
-        let u = t[i].wrapping_mul(k);
-        let c = add_mul_vvw(&mut t[i..i + n], m, u);
-        let a = t[i + n] as DoubleBigDigit + c as DoubleBigDigit + top;
-        t[i + n] = a as BigDigit;
-        top = a >> big_digit::BITS;
+    /// Adds twice `other`.
+    #[inline(always)]
+    fn add_doubled(&mut self, other: &Accumulator) {
+        let (lo, carry) = self.lo.overflowing_add(other.lo << 1);
+        let mid = self.mid as DoubleBigDigit
+            + ((other.mid as DoubleBigDigit) << 1)
+            + (other.lo >> (big_digit::BITS - 1)) as DoubleBigDigit
+            + carry as DoubleBigDigit;
+        self.lo = lo;
+        self.mid = mid as BigDigit;
+        self.hi = self
+            .hi
+            .wrapping_add((other.hi << 1) + (mid >> big_digit::BITS) as BigDigit);
     }
 
-    if top == 0 {
-        let (first, second) = t.split_at_mut(n);
-        first.swap_with_slice(second);
-    } else {
-        let (first, second) = t.split_at_mut(n);
-        sub_vv(first, second, m);
+    /// Drops the lowest digit, returning it.
+    #[inline(always)]
+    fn shift(&mut self) -> BigDigit {
+        let lo = self.lo;
+        self.lo = self.mid;
+        self.mid = self.hi;
+        self.hi = 0;
+        lo
     }
-    t.truncate(n);
-}
-
-/// One step of [`montgomery`] in a single pass over the digits: adds
-/// `x * y` to `z`, then `m * t` with `t = z[0] * k` (which zeroes `z[0]`),
-/// and returns the carries of the two sums. The same as
-/// `add_mul_vvw(z, x, y)` followed by `add_mul_vvw(z, m, z[0] * k)`, but
-/// each digit of `z` is read and written once, not twice.
-#[inline]
-fn add_mul_mont(
-    z: &mut [BigDigit],
-    x: &[BigDigit],
-    y: BigDigit,
-    m: &[BigDigit],
-    k: BigDigit,
-) -> (BigDigit, BigDigit) {
-    let n = z.len();
-    let (x, m) = (&x[..n], &m[..n]);
-    let first = z[0] as DoubleBigDigit + x[0] as DoubleBigDigit * y as DoubleBigDigit;
-    let t = (first as BigDigit).wrapping_mul(k);
-    let mut cx: DoubleBigDigit = 0;
-    let mut cm: DoubleBigDigit = 0;
-    for ((zi, &xi), &mi) in z.iter_mut().zip(x).zip(m) {
-        let a = *zi as DoubleBigDigit + xi as DoubleBigDigit * y as DoubleBigDigit + cx;
-        cx = a >> big_digit::BITS;
-        let b = (a as BigDigit) as DoubleBigDigit + mi as DoubleBigDigit * t as DoubleBigDigit + cm;
-        cm = b >> big_digit::BITS;
-        *zi = b as BigDigit;
-    }
-    (cx as BigDigit, cm as BigDigit)
-}
-
-#[inline]
-fn add_mul_vvw(z: &mut [BigDigit], x: &[BigDigit], y: BigDigit) -> BigDigit {
-    let mut c = 0;
-    for (zi, xi) in z.iter_mut().zip(x.iter()) {
-        let (z1, z0) = mul_add_www(*xi, y, *zi);
-        let (c_, zi_) = add_ww(z0, c, 0);
-        *zi = zi_;
-        c = c_ + z1;
-    }
-
-    c
 }
 
 /// The resulting carry c is either 0 or 1.
@@ -187,23 +199,6 @@ fn sub_vv(z: &mut [BigDigit], x: &[BigDigit], y: &[BigDigit]) -> BigDigit {
     }
 
     c
-}
-
-/// z1<<_W + z0 = x+y+c, with c == 0 or 1
-#[inline]
-fn add_ww(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
-    let yc = y.wrapping_add(c);
-    let z0 = x.wrapping_add(yc);
-    let z1 = if z0 < x || yc < y { 1 } else { 0 };
-
-    (z1, z0)
-}
-
-/// z1 << _W + z0 = x * y + c
-#[inline]
-fn mul_add_www(x: BigDigit, y: BigDigit, c: BigDigit) -> (BigDigit, BigDigit) {
-    let z = x as DoubleBigDigit * y as DoubleBigDigit + c as DoubleBigDigit;
-    ((z >> big_digit::BITS) as BigDigit, z as BigDigit)
 }
 
 /// Calculates x ** y mod m using a fixed, 4-bit window.
@@ -224,20 +219,16 @@ pub fn monty_modpow(x: &BigUint, y: &BigUint, m: &BigUint) -> BigUint {
         x.data.resize(num_words, 0);
     }
 
-    // rr = 2**(2*_W*len(m)) mod m
-    let mut rr = BigUint::one();
-    rr = (rr.shl(2 * num_words * big_digit::BITS)) % m;
-    if rr.data.len() < num_words {
-        rr.data.resize(num_words, 0);
+    if binary_is_cheaper(y) {
+        let rr = public_r_squared(m, num_words);
+        let z = binary_monty_pow(&x, y, &rr, m, mr.n0inv, num_words);
+        return from_monty(&z, m, mr.n0inv, num_words);
     }
+
+    let rr = r_squared(m, num_words);
     // one = 1, with equal length to that of m
     let mut one = BigUint::one();
     one.data.resize(num_words, 0);
-
-    if binary_is_cheaper(y) {
-        let z = binary_monty_pow(&x, y, &rr, m, mr.n0inv, num_words);
-        return from_monty(&z, &one, m, mr.n0inv, num_words);
-    }
 
     let n = 4;
     // powers[i] contains x^i
@@ -286,7 +277,45 @@ pub fn monty_modpow(x: &BigUint, y: &BigUint, m: &BigUint) -> BigUint {
         }
     }
 
-    from_monty(&z, &one, m, mr.n0inv, num_words)
+    from_monty(&z, m, mr.n0inv, num_words)
+}
+
+/// rr = 2**(2*_W*len(m)) mod m, with the length of m.
+fn r_squared(m: &BigUint, n: usize) -> BigUint {
+    let mut rr = BigUint::one().shl(2 * n * big_digit::BITS) % m;
+    if rr.data.len() < n {
+        rr.data.resize(n, 0);
+    }
+    rr
+}
+
+/// [`r_squared`], remembered for the last modulus: a verifier uses one
+/// public key over and over (its self-signature, then every signature it
+/// made), and the division costs about as much as two Montgomery
+/// squarings. Only the binary path (public exponents, so public moduli)
+/// asks for it: no secret modulus is kept. Not part of the patch offered
+/// upstream (a process-wide cache is the caller's choice to make).
+#[cfg(feature = "std")]
+fn public_r_squared(m: &BigUint, n: usize) -> BigUint {
+    use std::sync::Mutex;
+    static LAST: Mutex<Option<(BigUint, BigUint)>> = Mutex::new(None);
+    if let Ok(last) = LAST.lock() {
+        if let Some((modulus, rr)) = last.as_ref() {
+            if modulus == m {
+                return rr.clone();
+            }
+        }
+    }
+    let rr = r_squared(m, n);
+    if let Ok(mut last) = LAST.lock() {
+        *last = Some((m.clone(), rr.clone()));
+    }
+    rr
+}
+
+#[cfg(not(feature = "std"))]
+fn public_r_squared(m: &BigUint, n: usize) -> BigUint {
+    r_squared(m, n)
 }
 
 /// Whether left-to-right binary exponentiation takes fewer Montgomery
@@ -327,10 +356,17 @@ fn binary_monty_pow(
     z
 }
 
-/// Converts `z` out of the Montgomery domain and reduces it below `m`.
-fn from_monty(z: &BigUint, one: &BigUint, m: &BigUint, k: BigDigit, n: usize) -> BigUint {
+/// Converts `z` out of the Montgomery domain and reduces it below `m`:
+/// [`montgomery`] by one, whose only digit products are the reduction's.
+fn from_monty(z: &BigUint, m: &BigUint, k: BigDigit, n: usize) -> BigUint {
+    assert!(z.data.len() == n && m.data.len() == n);
+    let z = &z.data[..];
     let mut zz = BigUint::zero();
-    montgomery(&mut zz, z, one, m, k, n);
+    reduce_columns(&mut zz, &m.data, k, n, |i, acc| {
+        if i < n {
+            acc.mul_add(z[i], 1);
+        }
+    });
 
     zz.normalize();
     // One last reduction, just in case.
@@ -419,28 +455,35 @@ mod tests {
     }
 
     #[test]
-    fn the_fused_step_equals_the_two_passes() {
+    fn the_product_is_x_times_y_over_r_and_below_r() {
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-        for n in [1, 2, 3, 8, 64] {
-            for _ in 0..50 {
-                let digits = |rng: &mut Rng| -> Vec<BigDigit> {
-                    (0..n).map(|_| rng.next() as BigDigit).collect()
+        for bits in [2, 31, 63, 64, 65, 128, 1000, 2048, 4096] {
+            for round in 0..20 {
+                let m = rng.odd_modulus(bits);
+                let n = m.data.len();
+                let k = MontyReducer::new(&m).n0inv;
+                let r = BigUint::one() << (n * big_digit::BITS);
+                // Any x and y below R, at or above m included; all ones
+                // once: the carries at their largest.
+                let digits = |rng: &mut Rng| {
+                    let mut v = if round == 0 {
+                        &r - BigUint::one()
+                    } else {
+                        rng.biguint(n * big_digit::BITS)
+                    };
+                    v.data.resize(n, 0);
+                    v
                 };
-                let (x, m, z) = (digits(&mut rng), digits(&mut rng), digits(&mut rng));
-                // All ones too: the carries at their largest.
-                let y = if n == 8 {
-                    BigDigit::MAX
-                } else {
-                    rng.next() as BigDigit
-                };
-                let k = rng.next() as BigDigit;
-                let mut fused = z.clone();
-                let carries = add_mul_mont(&mut fused, &x, y, &m, k);
-                let mut two = z.clone();
-                let c1 = add_mul_vvw(&mut two, &x, y);
-                let t = two[0].wrapping_mul(k);
-                let c2 = add_mul_vvw(&mut two, &m, t);
-                assert_eq!((fused, carries), (two, (c1, c2)));
+                let (x, y) = (digits(&mut rng), digits(&mut rng));
+                let mut z = BigUint::zero();
+                montgomery(&mut z, &x, &y, &m, k, n);
+                assert_eq!(z.data.len(), n);
+                let (mut x, mut y) = (x, y);
+                x.normalize();
+                y.normalize();
+                z.normalize();
+                assert!(z < r, "{bits} bits: {z} >= R");
+                assert_eq!(&z * &r % &m, &x * &y % &m, "{bits} bits: {x} * {y}");
             }
         }
     }
@@ -503,9 +546,31 @@ mod tests {
     }
 
     #[test]
+    fn the_remembered_r_squared_is_the_modulus_own() {
+        let mut rng = Rng(0x6a09_e667_f3bc_c908);
+        // Moduli of one length in turn, each twice in a row: a hit, then
+        // a miss for the next modulus, which must not get the last one's.
+        let moduli: Vec<BigUint> = (0..4).map(|_| rng.odd_modulus(2048)).collect();
+        let e = BigUint::from(65537u32);
+        for m in moduli.iter().chain(moduli.iter().rev()) {
+            for _ in 0..2 {
+                let x = rng.biguint(2048) % m;
+                assert_eq!(
+                    public_r_squared(m, m.data.len()),
+                    r_squared(m, m.data.len())
+                );
+                assert_eq!(monty_modpow(&x, &e, m), reference(&x, &e, m));
+            }
+        }
+    }
+
+    #[test]
     fn zero_exponent_is_one() {
         assert!(!binary_is_cheaper(&BigUint::zero()));
         let m = BigUint::from(1_000_003u32);
-        assert_eq!(monty_modpow(&BigUint::from(5u32), &BigUint::zero(), &m), BigUint::one());
+        assert_eq!(
+            monty_modpow(&BigUint::from(5u32), &BigUint::zero(), &m),
+            BigUint::one()
+        );
     }
 }
