@@ -151,14 +151,43 @@ impl Accumulator {
     }
 
     /// Adds `a[j] * b[len - 1 - j]` for every `j`: one column of a product
-    /// when `b` runs the other way.
+    /// when `b` runs the other way. Even and odd `j` go to two
+    /// accumulators, two carry chains the processor runs side by side.
     #[inline(always)]
     fn add_column(&mut self, a: &[BigDigit], b: &[BigDigit]) {
         let len = a.len().min(b.len());
         let (a, b) = (&a[..len], &b[..len]);
-        for j in 0..len {
-            self.mul_add(a[j], b[len - 1 - j]);
+        let mut even = Accumulator {
+            lo: self.lo,
+            mid: self.mid,
+            hi: self.hi,
+        };
+        let mut odd = Accumulator::default();
+        let mut a_pairs = a.chunks_exact(2);
+        let mut b_pairs = b.rchunks_exact(2);
+        for (x, y) in (&mut a_pairs).zip(&mut b_pairs) {
+            even.mul_add(x[0], y[1]);
+            odd.mul_add(x[1], y[0]);
         }
+        if let (Some(&x), Some(&y)) = (a_pairs.remainder().first(), b_pairs.remainder().first()) {
+            even.mul_add(x, y);
+        }
+        even.add(&odd);
+        *self = even;
+    }
+
+    /// Adds `other`.
+    #[inline(always)]
+    fn add(&mut self, other: &Accumulator) {
+        let (lo, carry) = self.lo.overflowing_add(other.lo);
+        let mid =
+            self.mid as DoubleBigDigit + other.mid as DoubleBigDigit + carry as DoubleBigDigit;
+        self.lo = lo;
+        self.mid = mid as BigDigit;
+        self.hi = self
+            .hi
+            .wrapping_add(other.hi)
+            .wrapping_add((mid >> big_digit::BITS) as BigDigit);
     }
 
     /// Adds twice `other`.
