@@ -503,3 +503,15 @@ pub fn auth_file(dir: &Path, registry: &str, user: &str, password: &str) -> Path
     .unwrap();
     path
 }
+
+/// A registries.d directory (made if missing) with one file naming `url`
+/// as the lookaside of `scope` (written into the YAML as given, quotes
+/// included).
+pub fn registries_d(dir: &Path, scope: &str, url: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("test.yaml"),
+        format!("docker:\n  {scope}:\n    lookaside: {url}\n"),
+    )
+    .unwrap();
+}

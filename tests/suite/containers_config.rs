@@ -31,17 +31,6 @@ fn noo_lookaside(path: &str) -> Mirror {
     mirror
 }
 
-/// A registries.d directory with one file naming `url` as the lookaside
-/// of `scope`.
-fn registries_d(dir: &Path, scope: &str, url: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(
-        dir.join("test.yaml"),
-        format!("docker:\n  {scope}:\n    lookaside: {url}\n"),
-    )
-    .unwrap();
-}
-
 fn by_digest<'a>(identity: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
         "verify",

@@ -34,16 +34,11 @@ impl Setup {
             );
         }
         let dir = tempfile::tempdir().unwrap();
-        let rd = dir.path().join("registries.d");
-        std::fs::create_dir(&rd).unwrap();
-        std::fs::write(
-            rd.join("local.yaml"),
-            format!(
-                "docker:\n  \"{}\":\n    lookaside: {}\n",
-                registry.addr, mirror.url
-            ),
-        )
-        .unwrap();
+        registries_d(
+            &dir.path().join("registries.d"),
+            &format!("\"{}\"", registry.addr),
+            &mirror.url,
+        );
         std::fs::create_dir(dir.path().join("empty.d")).unwrap();
         Setup {
             registry,
@@ -271,21 +266,13 @@ fn an_unreachable_lookaside_means_cannot_decide() {
     let release = key("redhat-keys/redhat-release-key-2_FD431D51_sha256-selfsig.gpg");
     let policy = setup.policy("plain", &signed_by(&release, None));
     let rd = setup.dir.path().join("broken.d");
-    std::fs::create_dir(&rd).unwrap();
     let failing = Mirror::start();
     let hex = NOO_DIGEST.strip_prefix("sha256:").unwrap();
     failing.put(
         &format!("/{NOO_REPO}@sha256={hex}/signature-1"),
         Route::Status(500),
     );
-    std::fs::write(
-        rd.join("a.yaml"),
-        format!(
-            "docker:\n  \"{}\":\n    lookaside: {}\n",
-            setup.registry.addr, failing.url
-        ),
-    )
-    .unwrap();
+    registries_d(&rd, &format!("\"{}\"", setup.registry.addr), &failing.url);
     let run = relsig(&[
         "policy",
         "check",

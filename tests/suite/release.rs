@@ -750,15 +750,11 @@ fn a_policy_json_signed_by_rule_makes_component_gpg_signatures_required() {
     std::fs::write(&keyring, bytes).unwrap();
     let lookaside = Mirror::start();
     let registries_d = t.dir.path().join("registries.d");
-    std::fs::create_dir(&registries_d).unwrap();
-    std::fs::write(
-        registries_d.join("mirror.yaml"),
-        format!(
-            "docker:\n  {}/{MIRROR_REPO}:\n    lookaside: {}\n",
-            t.registry.addr, lookaside.url
-        ),
-    )
-    .unwrap();
+    crate::common::registries_d(
+        &registries_d,
+        &format!("{}/{MIRROR_REPO}", t.registry.addr),
+        &lookaside.url,
+    );
     let policy = t.dir.path().join("policy.json");
     let write_policy = |rules: serde_json::Value| {
         std::fs::write(

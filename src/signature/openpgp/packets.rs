@@ -221,16 +221,7 @@ fn rewrite_compressed(
     let inner = match decompressed {
         // The walk read it already (it keeps only algorithms 0 to 3).
         Some(inner) => inner,
-        None => {
-            let reader: Box<dyn Read + '_> = match algo {
-                0 => Box::new(data),
-                1 => Box::new(flate2::read::DeflateDecoder::new(data)),
-                2 => Box::new(flate2::read::ZlibDecoder::new(data)),
-                3 => Box::new(bzip2::read::BzDecoder::new(data)),
-                _ => return None,
-            };
-            read_limited(reader, MAX_DECOMPRESSED_SIZE).ok()?
-        }
+        None => read_limited(decompressor(algo, data)?, MAX_DECOMPRESSED_SIZE).ok()?,
     };
     let mut stored = vec![compression_name(CompressionAlgorithm::from(algo))];
     let rewritten = match rewrite_compressed(&inner, depth + 1, None) {
@@ -255,6 +246,19 @@ fn rewrite_compressed(
     out.extend_from_slice(&rewritten);
     out.extend_from_slice(&input[f.end..]);
     Some((out, stored))
+}
+
+/// A reader of what `data` decompresses to under OpenPGP compression
+/// algorithm `algo` (0 stored, 1 ZIP, 2 ZLIB, 3 BZip2), or `None` for an
+/// algorithm sequoia does not read either.
+fn decompressor<'a>(algo: u8, data: impl Read + 'a) -> Option<Box<dyn Read + 'a>> {
+    Some(match algo {
+        0 => Box::new(data),
+        1 => Box::new(flate2::read::DeflateDecoder::new(data)),
+        2 => Box::new(flate2::read::ZlibDecoder::new(data)),
+        3 => Box::new(bzip2::read::BzDecoder::new(data)),
+        _ => return None,
+    })
 }
 
 /// gpg reads a signature's MPIs whatever their bit count says; sequoia
@@ -585,13 +589,7 @@ impl Walk {
         }
         let mut algo = [0u8];
         body.read_exact(&mut algo).map_err(|_| Stop::Unwalkable)?;
-        let decoder: Box<dyn Read + '_> = match algo[0] {
-            0 => Box::new(body),
-            1 => Box::new(flate2::read::DeflateDecoder::new(body)),
-            2 => Box::new(flate2::read::ZlibDecoder::new(body)),
-            3 => Box::new(bzip2::read::BzDecoder::new(body)),
-            _ => return Err(Stop::Unwalkable),
-        };
+        let decoder = decompressor(algo[0], body).ok_or(Stop::Unwalkable)?;
         let mut r = Budgeted {
             inner: decoder,
             walk: self,
