@@ -20,13 +20,14 @@
 #
 # Environment: IMAGES, SAMPLE, RUNS (relsig runs per source, median
 # reported; default 3), JOBS (relsig -j, default 16), RSS_LINES, BATCH_DATA,
-# RELSIG (a relsig binary instead of building target/release/relsig),
+# RELSIG (a relsig binary instead of building target/<host triple>/release/relsig),
 # SKOPEO (default: skopeo on PATH; the comparison is skipped without it).
 # Needs: gpg, python3, /usr/bin/time (Debian package `time`).
 set -euo pipefail
 unset RUST_BACKTRACE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 
 images=${IMAGES:-10000}
@@ -46,8 +47,8 @@ done
 
 echo "batch: building relsig and the store server (release)..." >&2
 cargo build --release --quiet --bin relsig --example hostile_server
-relsig=${RELSIG:-$here/target/release/relsig}
-server_bin=$here/target/release/examples/hostile_server
+relsig=${RELSIG:-$release/relsig}
+server_bin=$release/examples/hostile_server
 
 work=$(mktemp -d)
 server_pid=""

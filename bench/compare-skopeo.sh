@@ -17,13 +17,14 @@
 # directly (--public-key-file), which is used when offered.
 #
 # Environment: RUNS (default 30), RELSIG (a relsig binary to use instead of
-# building target/release/relsig), SKOPEO (default: skopeo on PATH).
+# building target/<host triple>/release/relsig), SKOPEO (default: skopeo on PATH).
 # Needs: python3, gpg, /usr/bin/time (Debian package `time`; optional, for
 # memory).
 set -euo pipefail
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 
 runs=${RUNS:-30}
@@ -53,7 +54,7 @@ if [[ -n "${RELSIG:-}" ]]; then
 else
     echo "compare-skopeo: building relsig (release)..." >&2
     cargo build --release --quiet
-    relsig=$here/target/release/relsig
+    relsig=$release/relsig
 fi
 
 work=$(mktemp -d)

@@ -17,13 +17,14 @@
 # regression shows as exit 124 in the table instead of a hang.
 #
 # Environment: RELSIG (a relsig binary to use instead of building
-# target/release/relsig), LIMIT (seconds per run, default 120).
+# target/<host triple>/release/relsig), LIMIT (seconds per run, default 120).
 # Needs: /usr/bin/time (Debian package `time`), mkfifo, python3 (writes the
 # attack files), gpg (signs for the schema-1 rows; they are skipped
 # without it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 unset RUST_BACKTRACE
 limit=${LIMIT:-120}
@@ -37,7 +38,7 @@ if [[ -n "${RELSIG:-}" ]]; then
 else
     echo "hostile-files: building relsig (release)..." >&2
     cargo build --release --quiet
-    relsig=$here/target/release/relsig
+    relsig=$release/relsig
 fi
 
 fixtures=$here/fixtures

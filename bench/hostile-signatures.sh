@@ -19,14 +19,15 @@
 # peak RSS. Target: every run under 50 ms of CPU and 16 MiB.
 #
 # Environment: RELSIG (a relsig binary instead of building
-# target/release/relsig), SERVER (a hostile_server binary instead of
-# building target/release/examples/hostile_server), LIMIT
+# target/<host triple>/release/relsig), SERVER (a hostile_server binary instead of
+# building target/<host triple>/release/examples/hostile_server), LIMIT
 # (seconds per run, default 600: a regression shows as exit 124),
 # HIDDEN_GIB, BZIP2_MIB.
 # Needs: /usr/bin/time (Debian package `time`), python3.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 unset RUST_BACKTRACE
 limit=${LIMIT:-600}
@@ -44,8 +45,8 @@ if ((${#build[@]} > 0)); then
     echo "hostile-signatures: building ${build[*]} (release)..." >&2
     cargo build --release --quiet "${build[@]}"
 fi
-relsig=${RELSIG:-$here/target/release/relsig}
-server_bin=${SERVER:-$here/target/release/examples/hostile_server}
+relsig=${RELSIG:-$release/relsig}
+server_bin=${SERVER:-$release/examples/hostile_server}
 
 noo=$here/fixtures/openshift/noo-bundle-image
 noo_identity=registry.redhat.io/albo/aws-load-balancer-operator-bundle:0.0.1

@@ -17,12 +17,13 @@
 #
 # Usage: bench/hostile.sh [ATTACK...]   (default: all)
 # Environment: LINES_MILLION (default 1000000) lines of the long list,
-#   RELSIG (a relsig binary instead of target/release/relsig).
+#   RELSIG (a relsig binary instead of target/<host triple>/release/relsig).
 # Needs: /usr/bin/time (Debian package `time`), awk, timeout.
 set -euo pipefail
 unset RUST_BACKTRACE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 
 if [[ ! -x /usr/bin/time ]]; then
@@ -31,8 +32,8 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 echo "hostile: building relsig and the hostile server (release)..." >&2
 cargo build --release --quiet --bin relsig --example hostile_server
-relsig=${RELSIG:-target/release/relsig}
-server_bin=target/release/examples/hostile_server
+relsig=${RELSIG:-$release/relsig}
+server_bin=$release/examples/hostile_server
 
 work=$(mktemp -d)
 server_pid=""

@@ -14,13 +14,14 @@
 #
 # Usage: bench/release-audit.sh
 # Environment: COMPONENTS (default 200), RELSIG (a relsig binary instead
-#   of target/release/relsig).
+#   of target/<host triple>/release/relsig).
 # Needs: /usr/bin/docker-registry, /usr/bin/time (Debian packages
 #   docker-registry and time), awk.
 set -euo pipefail
 unset RUST_BACKTRACE
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 components=${COMPONENTS:-200}
 
@@ -32,7 +33,7 @@ for tool in /usr/bin/time /usr/bin/docker-registry; do
 done
 echo "release-audit: building relsig and the release builder (release)..." >&2
 cargo build --release --quiet --bin relsig --example release_fixture
-relsig=${RELSIG:-target/release/relsig}
+relsig=${RELSIG:-$release/relsig}
 
 work=$(mktemp -d)
 registry_pid=""
@@ -70,7 +71,7 @@ done
 
 echo "release-audit: pushing a release of $components components to $addr..." >&2
 mkdir -p "$work/fixture"
-target/release/examples/release_fixture "$addr" "$components" "$work/fixture"
+$release/examples/release_fixture "$addr" "$components" "$work/fixture"
 release=$(cat "$work/fixture/release.txt")
 
 # One audit under /usr/bin/time: prints a table row.

@@ -13,11 +13,12 @@
 # the ratio verify/standalone-verify.
 #
 # Environment: RUNS (default 30), RELSIG (a relsig binary instead of
-# building target/release/relsig), NO_HYPERFINE=1 (use the shell loop).
+# building target/<host triple>/release/relsig), NO_HYPERFINE=1 (use the shell loop).
 # Needs: hyperfine (optional; falls back to a shell loop), strace (optional).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$here/bench/lib.sh"
 cd "$here"
 runs=${RUNS:-30}
 
@@ -26,7 +27,7 @@ if [[ -n "${RELSIG:-}" ]]; then
 else
     echo "startup: building relsig (release)..." >&2
     cargo build --release --quiet
-    relsig=$here/target/release/relsig
+    relsig=$release/relsig
 fi
 
 work=$(mktemp -d)

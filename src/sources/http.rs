@@ -362,6 +362,7 @@ impl HttpClient {
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::custom(redirect_policy))
+            .dns_resolver(Arc::new(super::dns::SystemResolver::default()))
             .tls_danger_accept_invalid_certs(!verify);
         let certs: Vec<reqwest::Certificate> =
             self.inner.ca_certs.iter().chain(extra).cloned().collect();
@@ -815,6 +816,11 @@ fn classify(url: &str, e: &reqwest::Error, limit: TimeLimit) -> HttpError {
         return HttpError::Tls { url, detail };
     }
     if detail.contains("dns error") || detail.contains("failed to lookup address") {
+        // The variant already says what hyper's and reqwest's wrappers do.
+        let detail = detail
+            .trim_start_matches("dns error: ")
+            .trim_start_matches("error resolving DNS: ")
+            .to_string();
         return HttpError::Dns { url, detail };
     }
     if e.is_connect() {

@@ -1,5 +1,6 @@
 //! Where manifests and signatures come from: the one HTTP client
-//! ([`http`], with per-host CAs from [`certs_d`]), registries ([`registry`]), signature stores ([`stores`]:
+//! ([`http`], with per-host CAs from [`certs_d`] and host names resolved
+//! by `dns`), registries ([`registry`]), signature stores ([`stores`]:
 //! the release mirror, lookasides, directories), sigstore attachments in
 //! registries and OCI layouts ([`attachments`]), ConfigMaps
 //! ([`configmap`]) and the OpenShift update graph ([`graph`]). Sources
@@ -8,6 +9,7 @@
 pub mod attachments;
 pub mod certs_d;
 pub mod configmap;
+mod dns;
 pub mod graph;
 pub mod http;
 pub mod registry;

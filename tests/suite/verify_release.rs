@@ -66,6 +66,28 @@ fn release_digest_from_a_loopback_mirror() {
     assert_identity_mismatch(&run);
 }
 
+/// A store named by host name: relsig resolves `localhost` itself
+/// (`sources::dns`, /etc/hosts as skopeo's Go resolver reads it, not
+/// glibc's NSS), and reaches the loopback mirror through it.
+#[test]
+fn a_mirror_named_by_host_name_is_resolved_and_reached() {
+    let mirror = release_mirror();
+    let by_name = mirror.url.replace("127.0.0.1", "localhost");
+    assert_ne!(by_name, mirror.url);
+    let run = relsig(&by_digest(
+        RELEASE_IDENTITY,
+        &["--signature-store", &by_name],
+    ));
+    assert_verified(&run, &mirror_path(RELEASE_DIGEST, 1));
+    assert!(
+        run.image()["accepted"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://localhost:"),
+        "{run:?}"
+    );
+}
+
 #[test]
 fn release_digest_from_signature_dirs() {
     // The flat layout of the fixture folder itself.
