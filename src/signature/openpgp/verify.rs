@@ -2,6 +2,11 @@
 //! sequoia's checks, which judge the key at the signature's creation time,
 //! the key must also be valid at the evaluation time (default: now), as
 //! gpg judges it for skopeo.
+//!
+//! sequoia's `Verifier` is only used to parse the message and hash its
+//! literal data: the signature is checked here, against the keyring, and
+//! not by sequoia, because every signature sequoia verifies goes through
+//! its process-global verification cache (see [`Helper::check_signature`]).
 
 use super::error::SignatureError;
 use super::keyring::Keyring;
@@ -13,15 +18,18 @@ use super::policy::{RelsigPolicy, policy};
 use crate::io::error_chain;
 use crate::io::{MAX_PAYLOAD_SIZE, MAX_SIGNATURE_SIZE};
 use openpgp::cert::prelude::*;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::{Key, Signature};
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
-    MessageLayer, MessageStructure, VerificationError, VerificationHelper, VerifierBuilder,
+    GoodChecksum, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
+    VerificationResult, VerifierBuilder,
 };
 use openpgp::policy::Policy as _;
-use openpgp::types::{RevocationStatus, SignatureType};
+use openpgp::types::{PublicKeyAlgorithm, RevocationStatus, SignatureType};
 use openpgp::{Fingerprint, KeyHandle};
 use sequoia_openpgp as openpgp;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// A message whose one signature verified with a trusted key.
 #[derive(Debug, Clone)]
@@ -196,15 +204,21 @@ struct Helper<'a> {
 }
 
 impl VerificationHelper for Helper<'_> {
+    /// No certificates: sequoia then reports each signature it could
+    /// parse and hash as `MissingKey`, its digest computed, and `check`
+    /// verifies it (see [`Helper::check_signature`]).
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<openpgp::Cert>> {
-        Ok(self.keyring.certs().cloned().collect())
+        Ok(Vec::new())
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
         let mut results = Vec::new();
         for layer in structure {
             if let MessageLayer::SignatureGroup { results: r } = layer {
-                results.extend(r);
+                results.extend(r.into_iter().map(|r| match r {
+                    Err(VerificationError::MissingKey { sig }) => self.check_signature(sig),
+                    other => other,
+                }));
             }
         }
         self.outcome = Some(match results.len() {
@@ -232,12 +246,90 @@ impl VerificationHelper for Helper<'_> {
     }
 }
 
-impl Helper<'_> {
+impl<'a> Helper<'a> {
+    /// Checks `sig` against the keyring as sequoia's `Verifier` does
+    /// (`Decryptor::verify_signatures` in sequoia's parse/stream.rs), with
+    /// the same results, except that the signature itself is checked by
+    /// [`verify_signature`] rather than by `Signature::verify_document`.
+    ///
+    /// Why: sequoia records every signature it verifies in a
+    /// process-global cache (packet/signature/cache.rs) that is never
+    /// emptied and cannot be turned off. A batch of 100,000 images, each
+    /// with its own signature, grew by about 60 bytes of RSS per image
+    /// and spent a SHA-512 per signature on the cache key. The cache
+    /// pays only when the same signature is checked again, which in
+    /// relsig happens only when a batch lists an image twice.
+    fn check_signature<'s>(&self, sig: &'s Signature) -> VerificationResult<'s>
+    where
+        'a: 's,
+    {
+        // sequoia reports a signature without a creation time as
+        // malformed before it looks for a key: not seen here, but kept
+        // in case that changes.
+        let Some(sig_time) = sig.signature_creation_time() else {
+            return Err(VerificationError::MalformedSignature {
+                sig,
+                error: openpgp::Error::MalformedPacket(
+                    "missing a Signature Creation Time subpacket".into(),
+                )
+                .into(),
+            });
+        };
+        // sequoia does not try every key for a signature that names no
+        // issuer.
+        let issuers = sig.get_issuers();
+        if issuers.is_empty() {
+            return Err(VerificationError::MissingKey { sig });
+        }
+        let invalid =
+            |why: &str| -> anyhow::Error { openpgp::Error::InvalidKey(why.into()).into() };
+        // The error of the last key tried is the result, as in sequoia.
+        let mut err = VerificationError::MissingKey { sig };
+        let keys = self
+            .keyring
+            .certs()
+            .flat_map(|c| c.keys().key_handles(&issuers));
+        for ka in keys {
+            let cert = ka.cert();
+            let ka = match ka.with_policy(self.policy, sig_time) {
+                Ok(ka) => ka,
+                Err(error) => {
+                    err = VerificationError::UnboundKey { sig, cert, error };
+                    continue;
+                }
+            };
+            let bad_key = |ka, error| VerificationError::BadKey { sig, ka, error };
+            err = if let Err(error) = ka.valid_cert().alive() {
+                bad_key(ka, error)
+            } else if let Err(error) = ka.alive() {
+                bad_key(ka, error)
+            } else if let RevocationStatus::Revoked(_) = ka.valid_cert().revocation_status() {
+                bad_key(ka, invalid("certificate is revoked"))
+            } else if let RevocationStatus::Revoked(_) = ka.revocation_status() {
+                bad_key(ka, invalid("signing key is revoked"))
+            } else if !ka.for_signing() {
+                bad_key(ka, invalid("key is not signing capable"))
+            // The Verifier is given the evaluation time, so it allows no
+            // clock skew. (It would also check intended recipients, but
+            // only when told who the recipient is, and relsig does not.)
+            } else if let Err(error) = sig.signature_alive(self.at, Duration::ZERO) {
+                VerificationError::BadSignature { sig, ka, error }
+            } else if let Err(error) = verify_signature(sig, ka.key(), None)
+                .and_then(|()| self.policy.signature(sig, Default::default()))
+            {
+                VerificationError::BadSignature { sig, ka, error }
+            } else {
+                return Ok(GoodChecksum { sig, ka });
+            };
+        }
+        Err(err)
+    }
+
     /// A text-mode (0x01) signature over literal data is checked over the
     /// bytes as they are, as gpg checks it; sequoia makes the line ends
     /// CRLF first. The two differ only when the data has a bare LF or CR:
     /// then sequoia's verdict is reversed (see [`Helper::verifies_as_is`]).
-    fn text_differs(&self, sig: &openpgp::packet::Signature) -> bool {
+    fn text_differs(&self, sig: &Signature) -> bool {
         sig.typ() == SignatureType::Text && self.literal_as_is.is_some_and(|l| !is_crlf_text(l))
     }
 
@@ -246,12 +338,14 @@ impl Helper<'_> {
     /// evaluation time, allowed by the policy).
     fn verifies_as_is(
         &self,
-        sig: &openpgp::packet::Signature,
-        ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>,
+        sig: &Signature,
+        ka: &ValidErasedKeyAmalgamation<'_, PublicParts>,
     ) -> bool {
         self.literal_as_is.is_some_and(|literal| {
-            sig.verify_message(ka.key(), literal).is_ok()
-                && sig.signature_alive(self.at, None).is_ok()
+            digest_as_is(sig, literal)
+                .and_then(|digest| verify_signature(sig, ka.key(), Some(&digest)))
+                .is_ok()
+                && sig.signature_alive(self.at, Duration::ZERO).is_ok()
                 && self.policy.signature(sig, Default::default()).is_ok()
         })
     }
@@ -260,7 +354,7 @@ impl Helper<'_> {
     /// refuses a key that is expired or revoked at the time of checking.
     fn judge_key_now(
         &self,
-        ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>,
+        ka: &ValidErasedKeyAmalgamation<'_, PublicParts>,
     ) -> Result<(Fingerprint, Fingerprint), SignatureError> {
         let primary = ka.cert().fingerprint();
         let key = ka.key().fingerprint();
@@ -309,6 +403,89 @@ impl Helper<'_> {
     }
 }
 
+/// The digest `sig` signs when it is made over `data` as it is (what
+/// sequoia's `Signature::verify_message` hashes): the salt of a v6
+/// signature, the data, then the signature's trailer.
+fn digest_as_is(sig: &Signature, data: &[u8]) -> openpgp::Result<Vec<u8>> {
+    use openpgp::crypto::hash::Hash as _;
+    let mut hash = sig.hash_algo().context()?.for_signature(sig.version());
+    if let Some(salt) = sig.salt() {
+        hash.update(salt);
+    }
+    hash.update(data);
+    sig.hash(&mut hash)?;
+    hash.into_digest()
+}
+
+/// Checks that `key` made the document signature `sig` over `digest`
+/// (when `None`, the digest sequoia's parser computed for `sig`), with
+/// the checks of sequoia's `Signature::verify_document` and
+/// `verify_message` but without their process-global verification cache
+/// (see [`Helper::check_signature`]): a binary or text signature, a v6
+/// signature by a v6 key only, with the salt size of its hash and not by
+/// DSA, and a creation time not before the key's.
+fn verify_signature(
+    sig: &Signature,
+    key: &Key<PublicParts, UnspecifiedRole>,
+    digest: Option<&[u8]>,
+) -> openpgp::Result<()> {
+    let bad = |why: String| -> anyhow::Error { openpgp::Error::BadSignature(why).into() };
+    if !matches!(sig.typ(), SignatureType::Binary | SignatureType::Text) {
+        return Err(openpgp::Error::UnsupportedSignatureType(sig.typ()).into());
+    }
+    if (sig.version() == 6) != (key.version() == 6) {
+        return Err(bad(format!(
+            "Signature (v{}) and key (v{}) version mismatch",
+            sig.version(),
+            key.version()
+        )));
+    }
+    if sig.version() == 6 {
+        let expected = sig.hash_algo().salt_size()?;
+        let salt = sig.salt().map(<[u8]>::len);
+        if salt != Some(expected) {
+            return Err(bad(format!(
+                "Salt of size {} bytes is wrong, expected {expected} bytes ",
+                salt.unwrap_or(0)
+            )));
+        }
+        #[allow(deprecated)]
+        if sig.pk_algo() == PublicKeyAlgorithm::DSA {
+            return Err(bad("Version 6 signatures using DSA MUST be rejected".into()));
+        }
+    }
+    match sig.signature_creation_time() {
+        None => return Err(bad("Signature has no creation time subpacket".into())),
+        Some(t) if t < key.creation_time() => {
+            return Err(bad(format!(
+                "Signature (created {t:?}) predates key ({:?})",
+                key.creation_time()
+            )));
+        }
+        Some(_) => {}
+    }
+    let digest = digest
+        .or(sig.computed_digest())
+        .ok_or_else(|| bad("Hash not computed.".into()))?;
+    key.verify(sig.mpis(), sig.hash_algo(), digest)?;
+    // As sequoia does: a good signature authenticates its hashed
+    // subpackets, and the issuer subpackets of its unhashed area that
+    // name `key`. Nothing in relsig reads this; it keeps the signature as
+    // sequoia would leave it.
+    use openpgp::packet::signature::subpacket::SubpacketValue;
+    for p in sig.hashed_area().iter() {
+        p.set_authenticated(true);
+    }
+    for p in sig.unhashed_area().iter() {
+        p.set_authenticated(match p.value() {
+            SubpacketValue::Issuer(id) => *id == key.keyid(),
+            SubpacketValue::IssuerFingerprint(fp) => *fp == key.fingerprint(),
+            _ => false,
+        });
+    }
+    Ok(())
+}
+
 /// Whether every line end of `text` is already CRLF (so that sequoia's
 /// text-mode hashing sees exactly these bytes).
 fn is_crlf_text(text: &[u8]) -> bool {
@@ -323,10 +500,7 @@ fn is_crlf_text(text: &[u8]) -> bool {
 /// area names and checks with that key only; sequoia tries every key any
 /// issuer names. A signature whose hashed issuer is another key than the
 /// one that verified it fails with gpg, and so here.
-fn named_issuers_made(
-    sig: &openpgp::packet::Signature,
-    key: &Fingerprint,
-) -> Result<(), SignatureError> {
+fn named_issuers_made(sig: &Signature, key: &Fingerprint) -> Result<(), SignatureError> {
     use openpgp::packet::signature::subpacket::SubpacketValue;
     let made_by = KeyHandle::from(key);
     for sp in sig.hashed_area().iter() {
@@ -348,7 +522,7 @@ fn named_issuers_made(
     Ok(())
 }
 
-fn revocation_detail(revs: &[&openpgp::packet::Signature]) -> String {
+fn revocation_detail(revs: &[&Signature]) -> String {
     revs.iter()
         .find_map(|r| r.reason_for_revocation())
         .map(|(code, msg)| {
@@ -364,7 +538,7 @@ fn revocation_detail(revs: &[&openpgp::packet::Signature]) -> String {
 
 /// Maps sequoia's verification error onto relsig's reasons.
 fn classify(e: VerificationError<'_>) -> SignatureError {
-    let issuer = |sig: &openpgp::packet::Signature| {
+    let issuer = |sig: &Signature| {
         sig.get_issuers()
             .first()
             .map(|h| h.to_hex())
@@ -444,5 +618,101 @@ fn classify(e: VerificationError<'_>) -> SignatureError {
             key: "(unknown)".into(),
             detail: "unrecognised verification failure".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openpgp::cert::CertBuilder;
+    use openpgp::packet::signature::SignatureBuilder;
+    use openpgp::packet::signature::cache::SignatureVerificationCache;
+    use openpgp::packet::{Literal, Packet};
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::{Marshal, MarshalInto};
+    use openpgp::types::{DataFormat, HashAlgorithm};
+
+    /// The value sequoia's verification cache holds for a good signature
+    /// (`Entry::new` in sequoia's packet/signature/cache.rs): the first
+    /// 32 bytes of a SHA-512 over a version byte (0), the length (4 bytes,
+    /// little-endian) and serialization of the signature's MPIs, its hash
+    /// algorithm, the digest and the key's MPIs.
+    fn cache_value(
+        sig: &Signature,
+        digest: &[u8],
+        key: &Key<PublicParts, UnspecifiedRole>,
+    ) -> Vec<u8> {
+        let mut h = HashAlgorithm::SHA512.context().unwrap().for_digest();
+        h.update(&[0]);
+        let len = u32::try_from(sig.mpis().serialized_len()).unwrap();
+        h.update(&len.to_le_bytes());
+        sig.mpis().export(&mut h).unwrap();
+        h.update(&[u8::from(sig.hash_algo())]);
+        h.update(digest);
+        key.mpis().export(&mut h).unwrap();
+        h.into_digest().unwrap()[..32].to_vec()
+    }
+
+    fn cached(value: &[u8]) -> bool {
+        SignatureVerificationCache::dump()
+            .into_iter()
+            .any(|e| e.value() == value)
+    }
+
+    /// Other tests verify in parallel, so the cache's counters cannot say
+    /// whether this test's verifications went through it; whether the
+    /// cache holds the entry of this test's own signatures (by a key made
+    /// here) can.
+    #[test]
+    fn message_signatures_bypass_sequoias_cache() {
+        let (cert, _) = CertBuilder::new()
+            .add_userid("relsig cache test")
+            .add_signing_subkey()
+            .generate()
+            .unwrap();
+        let mut keyring = Keyring::default();
+        let public = cert.clone().strip_secret_key_material().to_vec().unwrap();
+        keyring.add_bytes("test", &public).unwrap();
+        let sp = StandardPolicy::new();
+        let signer = cert
+            .keys()
+            .with_policy(&sp, None)
+            .secret()
+            .for_signing()
+            .next()
+            .unwrap();
+        let key = signer.key().clone();
+        let public_key = key.parts_as_public().role_as_unspecified();
+        let mut keypair = key.clone().into_keypair().unwrap();
+        // A binary signature (checked over the digest sequoia's parser
+        // computed) and a text signature over data with a bare LF
+        // (checked over the data as it is: Helper::verifies_as_is).
+        for (typ, data) in [
+            (SignatureType::Binary, &b"payload\n"[..]),
+            (SignatureType::Text, b"line\n"),
+        ] {
+            let sig = SignatureBuilder::new(typ)
+                .sign_message(&mut keypair, data)
+                .unwrap();
+            let mut literal = Literal::new(DataFormat::Binary);
+            literal.set_body(data.to_vec());
+            // The signature before the data, as PGP 2 wrote messages.
+            let mut message = Packet::from(sig.clone()).to_vec().unwrap();
+            message.extend(Packet::from(literal).to_vec().unwrap());
+            for _ in 0..3 {
+                let verified = verify(&message, &keyring, SystemTime::now()).unwrap();
+                assert_eq!(verified.payload, data);
+                assert_eq!(verified.signing_key, key.fingerprint());
+            }
+            let value = cache_value(&sig, &digest_as_is(&sig, data).unwrap(), public_key);
+            assert!(
+                !cached(&value),
+                "{typ}: relsig's verification went through sequoia's cache"
+            );
+            // The test of the test: sequoia's own verification puts that
+            // very value in the cache.
+            sig.verify_message(&key, data).unwrap();
+            assert!(cached(&value), "{typ}: cache_value is not sequoia's entry");
+        }
     }
 }
