@@ -378,10 +378,10 @@ fn open(common: &ReleaseCommon, policy: Option<&relsig::policy::Policy>) -> anyh
         || args.fulcio_ca.is_some()
         || args.pki_roots.is_some()
         || args.require == super::verify::RequireArg::Gpg;
-    if let (Some(policy), false) = (policy, trust_given) {
-        if let Some(sigstore) = release_sigstore(policy, &repository)? {
-            checker = checker.with_sigstore(sigstore);
-        }
+    if let (Some(policy), false) = (policy, trust_given)
+        && let Some(sigstore) = release_sigstore(policy, &repository)?
+    {
+        checker = checker.with_sigstore(sigstore);
     }
     let outcome = checker.check(&request);
     let registry = RegistryClient::new(http.clone(), credentials);

@@ -243,19 +243,19 @@ impl SourceArgs {
 /// truth is a typo, or a URL without its scheme.
 fn local_store(s: &str, option: &str) -> anyhow::Result<Location> {
     let location = Location::parse(s).with_context(|| option.to_string())?;
-    if let Location::Dir(dir) = &location {
-        if !dir.is_dir() {
-            let first = s.split('/').next().unwrap_or_default();
-            let hint = if !s.starts_with("file:")
-                && (first.contains('.') || first.contains(':'))
-                && !first.starts_with('.')
-            {
-                format!(" (for a web server, give the URL: https://{s})")
-            } else {
-                String::new()
-            };
-            bail!("{option} {s}: no such directory{hint}");
-        }
+    if let Location::Dir(dir) = &location
+        && !dir.is_dir()
+    {
+        let first = s.split('/').next().unwrap_or_default();
+        let hint = if !s.starts_with("file:")
+            && (first.contains('.') || first.contains(':'))
+            && !first.starts_with('.')
+        {
+            format!(" (for a web server, give the URL: https://{s})")
+        } else {
+            String::new()
+        };
+        bail!("{option} {s}: no such directory{hint}");
     }
     Ok(location)
 }
@@ -1064,13 +1064,14 @@ pub fn run_fetch(args: FetchArgs, debug: bool) -> anyhow::Result<Status> {
             "--to-configmap - writes the ConfigMap to stdout, where --output json/junit would go too: write the ConfigMap to a file"
         );
     }
-    if let Some(path) = args.to_configmap.as_deref().filter(|p| !is_stdout(p)) {
-        if path.exists() && !args.force {
-            bail!(
-                "--to-configmap {}: the file exists; --force replaces it",
-                path.display()
-            );
-        }
+    if let Some(path) = args.to_configmap.as_deref().filter(|p| !is_stdout(p))
+        && path.exists()
+        && !args.force
+    {
+        bail!(
+            "--to-configmap {}: the file exists; --force replaces it",
+            path.display()
+        );
     }
     let (checker, requests, total, client) = prepare(&args.images, true)?;
     let push_target = PushTarget::new(&args, client)?;

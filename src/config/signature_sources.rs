@@ -87,17 +87,16 @@ pub fn for_image(
             .iter()
             .find(|(registry, _)| r.domain() == *registry)
             .map(|(_, url)| (*r, *url))
-    }) {
-        if let Ok(location) = Location::parse(url) {
-            out.push(ConfiguredSource {
-                source: SignatureSource::Lookaside(location),
-                reference: reference.clone(),
-                origin: format!(
-                    "Red Hat's documented signature store for {}",
-                    reference.domain()
-                ),
-            });
-        }
+    }) && let Ok(location) = Location::parse(url)
+    {
+        out.push(ConfiguredSource {
+            source: SignatureSource::Lookaside(location),
+            reference: reference.clone(),
+            origin: format!(
+                "Red Hat's documented signature store for {}",
+                reference.domain()
+            ),
+        });
     }
     if out.is_empty() {
         let configured = match &registries.dir {

@@ -462,10 +462,10 @@ mod tests {
         let mut builtin = openshift_default();
         let mut file = cips[0].clone();
         for p in [&mut builtin, &mut file] {
-            if let Rule::SigstoreSigned(s) = &mut p.rule {
-                if let SigstoreTrust::Keys(Keys::Data(k)) = &mut s.trust {
-                    *k = String::from_utf8_lossy(k).trim().as_bytes().to_vec();
-                }
+            if let Rule::SigstoreSigned(s) = &mut p.rule
+                && let SigstoreTrust::Keys(Keys::Data(k)) = &mut s.trust
+            {
+                *k = String::from_utf8_lossy(k).trim().as_bytes().to_vec();
             }
         }
         assert_eq!(builtin, file);

@@ -107,10 +107,8 @@ pub fn redhat_files() -> Result<Vec<(PathBuf, Vec<u8>)>, InitError> {
 /// file unless `force`. Returns the paths written.
 pub fn write_redhat(out: &Path, force: bool) -> Result<Vec<PathBuf>, InitError> {
     let files = redhat_files()?;
-    if !force {
-        if let Some((rel, _)) = files.iter().find(|(rel, _)| out.join(rel).exists()) {
-            return Err(InitError::Exists(out.join(rel)));
-        }
+    if !force && let Some((rel, _)) = files.iter().find(|(rel, _)| out.join(rel).exists()) {
+        return Err(InitError::Exists(out.join(rel)));
     }
     let mut written = Vec::new();
     for (rel, bytes) in files {

@@ -623,13 +623,13 @@ impl HttpClient {
         let headers = response.headers().clone();
         // A redirect still here is one reqwest would not follow (a
         // `Location` that is no http(s) URL, e.g. `file:///etc/passwd`).
-        if (300..400).contains(&status) {
-            if let Some(location) = headers.get(LOCATION) {
-                return Err(HttpError::Redirect {
-                    url: url.to_string(),
-                    detail: refused_redirect(&String::from_utf8_lossy(location.as_bytes())),
-                });
-            }
+        if (300..400).contains(&status)
+            && let Some(location) = headers.get(LOCATION)
+        {
+            return Err(HttpError::Redirect {
+                url: url.to_string(),
+                detail: refused_redirect(&String::from_utf8_lossy(location.as_bytes())),
+            });
         }
         let answer = |body: Vec<u8>| Response {
             url: url.to_string(),

@@ -451,18 +451,20 @@ impl Checker {
                 }
             }
         }
-        if let Some(e) = no_source {
-            if out.accepted.is_none() && out.rejected.is_empty() && out.errors.is_empty() {
-                let message = format!(
-                    "{e}; nor does the registry have any {}",
-                    out.sources.join(", ")
-                );
-                return out.finish(
-                    Status::CouldNotCheck,
-                    ImageReason::NoSignatureSource,
-                    message,
-                );
-            }
+        if let Some(e) = no_source
+            && out.accepted.is_none()
+            && out.rejected.is_empty()
+            && out.errors.is_empty()
+        {
+            let message = format!(
+                "{e}; nor does the registry have any {}",
+                out.sources.join(", ")
+            );
+            return out.finish(
+                Status::CouldNotCheck,
+                ImageReason::NoSignatureSource,
+                message,
+            );
         }
         let (status, reason, message) = judge(&out, require);
         log::debug!("{}: {}: {message}", request.input, reason.as_str());
