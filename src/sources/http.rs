@@ -255,6 +255,9 @@ struct Inner {
     /// `host[:port]` → its own client (certs.d CAs, insecure), or `None`
     /// for the shared one.
     per_host: Mutex<HashMap<String, Result<Option<reqwest::blocking::Client>, HttpError>>>,
+    /// One resolver for all those clients: the system's configuration is
+    /// read once, and an answer is cached once.
+    resolver: Arc<super::dns::SystemResolver>,
 }
 
 /// Most redirect chains are one hop (registry blob → CDN); ten is plenty.
@@ -274,6 +277,7 @@ impl HttpClient {
                 ca_certs,
                 shared: OnceLock::new(),
                 per_host: Mutex::default(),
+                resolver: Arc::default(),
             }),
             deadline: None,
             cut: Arc::default(),
@@ -362,7 +366,7 @@ impl HttpClient {
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::custom(redirect_policy))
-            .dns_resolver(Arc::new(super::dns::SystemResolver::default()))
+            .dns_resolver(Arc::clone(&self.inner.resolver))
             .tls_danger_accept_invalid_certs(!verify);
         let certs: Vec<reqwest::Certificate> =
             self.inner.ca_certs.iter().chain(extra).cloned().collect();
@@ -815,7 +819,9 @@ fn classify(url: &str, e: &reqwest::Error, limit: TimeLimit) -> HttpError {
     if is_tls_error(e) {
         return HttpError::Tls { url, detail };
     }
-    if detail.contains("dns error") || detail.contains("failed to lookup address") {
+    // Names are resolved by `dns::SystemResolver` (never glibc, whose
+    // "failed to lookup address" this once also matched).
+    if detail.contains("dns error") {
         // The variant already says what hyper's and reqwest's wrappers do.
         let detail = detail
             .trim_start_matches("dns error: ")

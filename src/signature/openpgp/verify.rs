@@ -309,14 +309,9 @@ impl<'a> Helper<'a> {
                 bad_key(ka, invalid("signing key is revoked"))
             } else if !ka.for_signing() {
                 bad_key(ka, invalid("key is not signing capable"))
-            // The Verifier is given the evaluation time, so it allows no
-            // clock skew. (It would also check intended recipients, but
-            // only when told who the recipient is, and relsig does not.)
-            } else if let Err(error) = sig.signature_alive(self.at, Duration::ZERO) {
-                VerificationError::BadSignature { sig, ka, error }
-            } else if let Err(error) = verify_signature(sig, ka.key(), None)
-                .and_then(|()| self.policy.signature(sig, Default::default()))
-            {
+            // (The Verifier would also check intended recipients, but only
+            // when told who the recipient is, and relsig does not.)
+            } else if let Err(error) = self.signature_holds(sig, ka.key(), None) {
                 VerificationError::BadSignature { sig, ka, error }
             } else {
                 return Ok(GoodChecksum { sig, ka });
@@ -343,11 +338,24 @@ impl<'a> Helper<'a> {
     ) -> bool {
         self.literal_as_is.is_some_and(|literal| {
             digest_as_is(sig, literal)
-                .and_then(|digest| verify_signature(sig, ka.key(), Some(&digest)))
+                .and_then(|digest| self.signature_holds(sig, ka.key(), Some(&digest)))
                 .is_ok()
-                && sig.signature_alive(self.at, Duration::ZERO).is_ok()
-                && self.policy.signature(sig, Default::default()).is_ok()
         })
+    }
+
+    /// sequoia's checks of the signature itself, once its key passed: alive
+    /// at the evaluation time (the Verifier is given that time, so it
+    /// allows no clock skew), made by `key` over `digest` (see
+    /// [`verify_signature`]), and allowed by the policy.
+    fn signature_holds(
+        &self,
+        sig: &Signature,
+        key: &Key<PublicParts, UnspecifiedRole>,
+        digest: Option<&[u8]>,
+    ) -> openpgp::Result<()> {
+        sig.signature_alive(self.at, Duration::ZERO)?;
+        verify_signature(sig, key, digest)?;
+        self.policy.signature(sig, Default::default())
     }
 
     /// sequoia judged the key at signing time; gpg (and so skopeo) also
