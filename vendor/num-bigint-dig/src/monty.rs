@@ -7,6 +7,10 @@ use num_traits::{One, Zero};
 use crate::big_digit::{self, BigDigit, DoubleBigDigit, SignedDoubleBigDigit};
 use crate::biguint::BigUint;
 
+#[cfg(all(target_arch = "x86_64", feature = "std", feature = "u64_digit"))]
+#[path = "monty_adx.rs"]
+mod adx;
+
 struct MontyReducer {
     n0inv: BigDigit,
 }
@@ -370,6 +374,25 @@ fn binary_monty_pow(
     k: BigDigit,
     n: usize,
 ) -> BigUint {
+    #[cfg(all(target_arch = "x86_64", feature = "std", feature = "u64_digit"))]
+    if adx::available() {
+        // SAFETY: the processor has BMI2 and ADX; the operands have n
+        // digits (monty_modpow pads x, r_squared pads rr) and y is not
+        // zero (binary_is_cheaper).
+        return unsafe { adx::binary_monty_pow(x, y, rr, m, k, n) };
+    }
+    portable_binary_monty_pow(x, y, rr, m, k, n)
+}
+
+/// [`binary_monty_pow`] in portable Rust.
+fn portable_binary_monty_pow(
+    x: &BigUint,
+    y: &BigUint,
+    rr: &BigUint,
+    m: &BigUint,
+    k: BigDigit,
+    n: usize,
+) -> BigUint {
     let mut xr = BigUint::zero();
     montgomery(&mut xr, x, rr, m, k, n);
     let mut z = xr.clone();
@@ -558,6 +581,78 @@ mod tests {
             assert!(binary_is_cheaper(y), "{y}");
         }
         check(&exponents, &mut Rng(0x9e37_79b9_7f4a_7c15));
+    }
+
+    /// The portable binary path, which `monty_modpow` skips on processors
+    /// with the assembly's extensions, against the reference.
+    #[test]
+    fn the_portable_binary_path_agrees() {
+        let mut rng = Rng(0xbb67_ae85_84ca_a73b);
+        for &bits in &[2, 64, 65, 1024, 4096] {
+            let m = rng.odd_modulus(bits);
+            let n = m.data.len();
+            let k = MontyReducer::new(&m).n0inv;
+            let rr = r_squared(&m, n);
+            for y in [3u32, 65537].map(BigUint::from) {
+                let mut x = rng.biguint(bits) % &m;
+                let expected = reference(&x, &y, &m);
+                x.data.resize(n, 0);
+                let z = portable_binary_monty_pow(&x, &y, &rr, &m, k, n);
+                assert_eq!(from_monty(&z, &m, k, n), expected, "{bits} bits");
+            }
+        }
+    }
+
+    /// The assembly's products, where this processor runs them, against
+    /// their definition: z * R = x * y (mod m) and z < R, for x and y
+    /// below R (at and above m included; all ones once), and squares
+    /// likewise, on moduli of 1 to 64 digits.
+    #[cfg(all(target_arch = "x86_64", feature = "std", feature = "u64_digit"))]
+    #[test]
+    fn the_assembly_products_are_x_times_y_over_r_and_below_r() {
+        if !adx::available() {
+            return;
+        }
+        let mut rng = Rng(0x3c6e_f372_fe94_f82b);
+        for bits in [
+            2, 63, 64, 65, 127, 128, 129, 200, 257, 1000, 2048, 3072, 4096,
+        ] {
+            for round in 0..12 {
+                let m = rng.odd_modulus(bits);
+                let n = m.data.len();
+                let k = MontyReducer::new(&m).n0inv;
+                let r = BigUint::one() << (n * big_digit::BITS);
+                let digits = |rng: &mut Rng| {
+                    let mut v = if round == 0 {
+                        &r - BigUint::one()
+                    } else {
+                        rng.biguint(n * big_digit::BITS)
+                    };
+                    v.data.resize(n, 0);
+                    v
+                };
+                let (x, y) = (digits(&mut rng), digits(&mut rng));
+                let mut t = vec![0; 2 * n];
+                let (mut product, mut square) = (vec![0; n], vec![0; n]);
+                // SAFETY: available() said yes; every operand has n digits.
+                unsafe {
+                    adx::montgomery(&mut product, &x.data, &y.data, &m.data, k, &mut t);
+                    adx::montgomery_square(&mut square, &x.data, &m.data, k, &mut t);
+                }
+                let number = |d: &[u64]| {
+                    let mut v = BigUint::zero();
+                    v.data.extend_from_slice(d);
+                    v.normalize();
+                    v
+                };
+                let (x, y) = (number(&x.data), number(&y.data));
+                let (product, square) = (number(&product), number(&square));
+                assert!(product < r, "{bits} bits: {product} >= R");
+                assert_eq!(&product * &r % &m, &x * &y % &m, "{bits} bits: {x} * {y}");
+                assert!(square < r, "{bits} bits: {square} >= R");
+                assert_eq!(&square * &r % &m, &x * &x % &m, "{bits} bits: {x} squared");
+            }
+        }
     }
 
     #[test]
