@@ -251,12 +251,20 @@ fn rewrite_compressed(
 /// A reader of what `data` decompresses to under OpenPGP compression
 /// algorithm `algo` (0 stored, 1 ZIP, 2 ZLIB, 3 BZip2), or `None` for an
 /// algorithm sequoia does not read either.
+///
+/// The compressed input is buffered by 4 KiB: flate2's own readers take a
+/// 32 KiB buffer and zero it, eight pages written for every signature
+/// (whose compressed body is well under 1 KiB).
 fn decompressor<'a>(algo: u8, data: impl Read + 'a) -> Option<Box<dyn Read + 'a>> {
+    const INPUT_BUFFER: usize = 4096;
+    if algo == 0 {
+        return Some(Box::new(data));
+    }
+    let input = std::io::BufReader::with_capacity(INPUT_BUFFER, data);
     Some(match algo {
-        0 => Box::new(data),
-        1 => Box::new(flate2::read::DeflateDecoder::new(data)),
-        2 => Box::new(flate2::read::ZlibDecoder::new(data)),
-        3 => Box::new(bzip2::read::BzDecoder::new(data)),
+        1 => Box::new(flate2::bufread::DeflateDecoder::new(input)),
+        2 => Box::new(flate2::bufread::ZlibDecoder::new(input)),
+        3 => Box::new(bzip2::bufread::BzDecoder::new(input)),
         _ => return None,
     })
 }
