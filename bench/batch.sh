@@ -46,14 +46,19 @@ for tool in gpg python3 /usr/bin/time; do
 done
 
 echo "batch: building relsig and the store server (release)..." >&2
-cargo build --release --quiet --bin relsig --example hostile_server
+build_release hostile_server
 relsig=${RELSIG:-$release/relsig}
 server_bin=$release/examples/hostile_server
 
 work=$(mktemp -d)
 server_pid=""
 cleanup() {
-    [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    # `|| true`: under `set -e` the server's 143 from `wait` would become
+    # the script's exit status.
+    if [[ -n "$server_pid" ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
     gpgconf --homedir "$data/gnupg" --kill all >/dev/null 2>&1 || true
     rm -rf "$work"
 }

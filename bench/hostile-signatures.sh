@@ -38,12 +38,13 @@ if [[ ! -x /usr/bin/time ]]; then
     echo "hostile-signatures: SKIPPED: /usr/bin/time is missing (apt-get install time)"
     exit 0
 fi
-build=()
-[[ -n "${RELSIG:-}" ]] || build+=(--bin relsig)
-[[ -n "${SERVER:-}" ]] || build+=(--example hostile_server)
-if ((${#build[@]} > 0)); then
-    echo "hostile-signatures: building ${build[*]} (release)..." >&2
-    cargo build --release --quiet "${build[@]}"
+if [[ -z "${RELSIG:-}" ]]; then
+    echo "hostile-signatures: building relsig (release)..." >&2
+    build_release
+fi
+if [[ -z "${SERVER:-}" ]]; then
+    echo "hostile-signatures: building the hostile server (release)..." >&2
+    cargo build --release --quiet --example hostile_server
 fi
 relsig=${RELSIG:-$release/relsig}
 server_bin=${SERVER:-$release/examples/hostile_server}

@@ -31,7 +31,7 @@ if [[ ! -x /usr/bin/time ]]; then
     exit 0
 fi
 echo "hostile: building relsig and the hostile server (release)..." >&2
-cargo build --release --quiet --bin relsig --example hostile_server
+build_release hostile_server
 relsig=${RELSIG:-$release/relsig}
 server_bin=$release/examples/hostile_server
 

@@ -32,7 +32,7 @@ for tool in /usr/bin/time /usr/bin/docker-registry; do
     fi
 done
 echo "release-audit: building relsig and the release builder (release)..." >&2
-cargo build --release --quiet --bin relsig --example release_fixture
+build_release release_fixture
 relsig=${RELSIG:-$release/relsig}
 
 work=$(mktemp -d)
