@@ -2,13 +2,12 @@
 //! bundle of `fixtures/openshift/noo-bundle-image`), and of its parts:
 //! loading the built-in keyring, and digesting the manifest.
 //!
-//! sequoia keeps a process-wide cache of signatures it has found good
-//! (keyed on signature, digest and key), so after the first iteration the
-//! "check_signature" benches measure parsing and the checks, not the RSA
-//! arithmetic. Two benches show what a one-shot `relsig` process pays
-//! instead: a signature whose RSA value was altered (never cached, so the
-//! RSA public-key operation runs every iteration), and the whole binary
-//! run as a fresh process.
+//! relsig checks the message's signature itself, past sequoia's
+//! process-wide verification cache, so every "check_signature" iteration
+//! runs the RSA public-key operation (the key's self-signature is checked
+//! once per loaded keyring). Two benches show the rest: a
+//! signature whose RSA value was altered (the RSA operation, then the
+//! failure), and the whole binary run as a fresh process.
 //!
 //! Run with `cargo bench --features bench --bench verify`. The whole-process comparison
 //! with skopeo is `bench/compare-skopeo.sh`.
