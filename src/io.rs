@@ -150,7 +150,8 @@ pub const LARGE_READS_AT_ONCE: usize = 2;
 /// Signatures checked at once, process-wide: a check may hold a
 /// decompressed payload of up to [`MAX_PAYLOAD_SIZE`] twice, and checks
 /// are work for the processor, which more at once would not speed up
-/// much.
+/// much. A batch with more jobs than this checks its signatures on this
+/// many threads of their own.
 pub const SIGNATURE_CHECKS_AT_ONCE: usize = 2;
 
 /// A counting semaphore: at most `n` holders of a [`Slot`] at once.
