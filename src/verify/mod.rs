@@ -279,6 +279,13 @@ impl Checker {
         check_signature(signature, image, &checks)
     }
 
+    /// [`Checker::check_one`] on this thread, in one of the
+    /// [`SIGNATURE_CHECKS`](crate::io::SIGNATURE_CHECKS) slots.
+    fn check_in_slot(&self, resolved: &Resolved, signature: &[u8]) -> Report {
+        let _slot = crate::io::SIGNATURE_CHECKS.acquire(None);
+        self.check_one(resolved, signature)
+    }
+
     /// A [`CheckPool`] thread: checks what the jobs send until they are
     /// all done.
     fn run_checks(&self, jobs: &Mutex<Receiver<CheckJob>>) {
@@ -464,10 +471,7 @@ impl Checker {
                             sig.bytes = bytes;
                             report
                         }
-                        None => {
-                            let _slot = crate::io::SIGNATURE_CHECKS.acquire(None);
-                            self.check_one(&resolved, &sig.bytes)
-                        }
+                        None => self.check_in_slot(&resolved, &sig.bytes),
                     };
                     log::debug!(
                         "{}: {}: {}: {}",
@@ -685,7 +689,6 @@ impl Checker {
     }
 }
 
-/// The images not yet started, and how far delivery has got.
 /// The threads a batch's signatures are checked on, as many as
 /// [`SIGNATURE_CHECKS_AT_ONCE`](crate::io::SIGNATURE_CHECKS_AT_ONCE),
 /// when there are more jobs than that. A check allocates and frees much
@@ -724,19 +727,18 @@ impl CheckPool {
             bytes,
             reply,
         };
-        let bytes = match self.jobs.send(job) {
-            Ok(()) => {
-                return answer
-                    .recv()
-                    .expect("a signature check thread answers every job it takes");
+        match self.jobs.send(job) {
+            Ok(()) => answer
+                .recv()
+                .expect("a signature check thread answers every job it takes"),
+            Err(std::sync::mpsc::SendError(job)) => {
+                (checker.check_in_slot(resolved, &job.bytes), job.bytes)
             }
-            Err(std::sync::mpsc::SendError(job)) => job.bytes,
-        };
-        let _slot = crate::io::SIGNATURE_CHECKS.acquire(None);
-        (checker.check_one(resolved, &bytes), bytes)
+        }
     }
 }
 
+/// The images not yet started, and how far delivery has got.
 struct Queue<I, E> {
     requests: I,
     /// Images taken so far (the next one's index).

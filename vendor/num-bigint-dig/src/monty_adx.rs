@@ -157,17 +157,10 @@ unsafe fn reduce(z: &mut [u64], t: &mut [u64], m: &[u64], k: u64) {
     }
     // (t + u * m) / R < R + m < 2R: one subtraction of m when it
     // overflows brings it below R.
-    let upper = &t[n..];
     if carry == 0 {
-        z.copy_from_slice(upper);
+        z.copy_from_slice(&t[n..]);
     } else {
-        let mut borrow = false;
-        for (zi, (&ti, &mi)) in z.iter_mut().zip(upper.iter().zip(m)) {
-            let (d, b1) = ti.overflowing_sub(mi);
-            let (d, b2) = d.overflowing_sub(u64::from(borrow));
-            *zi = d;
-            borrow = b1 | b2;
-        }
+        super::sub_vv(z, &t[n..], m);
     }
 }
 
