@@ -2,12 +2,32 @@
 //! maps its one [`Status`] to the exit code (0 verified, 1 rejected, 2
 //! could not check).
 
+// On Linux with glibc, relsig starts at the C `main`; see src/start.rs.
+// (Not the unit tests: their harness has a `main` of its own.)
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
+
 mod cli;
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
+mod start;
 
 use clap::Parser as _;
-use std::process::ExitCode;
 
-fn main() -> ExitCode {
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    start::set_up();
+    let code = run();
+    start::tear_down();
+    code.into()
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run())
+}
+
+/// The command, from the arguments to the exit code.
+fn run() -> u8 {
     return_large_blocks_to_the_system();
     tune_libraries();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -15,7 +35,7 @@ fn main() -> ExitCode {
         Ok(args) => cli::run(args),
         Err(e) => cli::usage_error(e, &argv),
     };
-    ExitCode::from(cli::output::exit_code(status))
+    cli::output::exit_code(status)
 }
 
 /// glibc serves blocks above a threshold from their own mappings, but

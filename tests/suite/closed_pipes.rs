@@ -2,7 +2,10 @@
 //! relsig's stdout: relsig must end quietly with the exit code it would
 //! have had, never panic (Rust's `println!` does on a broken pipe).
 
-use crate::common::{RUN_LIMIT, fixtures, noo_dir, relsig_command, run_bounded_to};
+use crate::common::{
+    NOO_DIGEST, NOO_IDENTITY, RUN_LIMIT, fixtures, noo_dir, noo_signature, relsig_command,
+    run_bounded_to,
+};
 use std::process::Stdio;
 
 /// Runs relsig with a stdout whose reader is already gone: every write
@@ -113,4 +116,45 @@ fn a_verify_batch_into_a_closed_pipe_keeps_its_exit_code() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(code, want, "{stderr}");
     }
+}
+
+/// A parent may start relsig with stdout closed altogether (`>&-`). The
+/// next descriptor relsig opens, the HTTP client's epoll instance here,
+/// would take number 1, and the results would be written into it (EINVAL:
+/// "cannot write to stdout", exit 2) or, were it a connection, into the
+/// request stream: relsig opens `/dev/null` there first, as Rust's runtime
+/// does for programs it starts.
+#[test]
+fn a_stdout_left_closed_is_not_taken_by_the_next_descriptor_opened() {
+    use crate::common::mirror::{Mirror, Route};
+    use std::os::unix::process::CommandExt as _;
+    let mirror = Mirror::start();
+    let signature = format!(
+        "/albo/aws-load-balancer-operator-bundle@{}/signature-1",
+        NOO_DIGEST.replacen(':', "=", 1)
+    );
+    mirror.put(&signature, Route::Body(noo_signature(3)));
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = relsig_command(home.path());
+    cmd.args([
+        "verify",
+        "--digest",
+        NOO_DIGEST,
+        "--identity",
+        NOO_IDENTITY,
+        "--lookaside",
+        &mirror.url,
+    ]);
+    // SAFETY: close(2) is async-signal-safe; nothing else runs between
+    // fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let out = run_bounded_to(&mut cmd, RUN_LIMIT, None).unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(mirror.hits(&signature), 1, "{stderr}");
 }
