@@ -3,7 +3,7 @@
 //! Before `main`, std polls the standard descriptors, ignores SIGPIPE,
 //! reads `/proc/self/maps` (through `pthread_getattr_np`) and maps an
 //! alternate signal stack, only to print "has overflowed its stack"
-//! should the main thread ever do so. That is about 6 % of one
+//! should the main thread ever do so. That is about 5 % of one
 //! verification's CPU. relsig starts at the C `main` instead
 //! (`#![no_main]`) and does here the part of that set-up it relies on.
 //! What it gives up: the stack-overflow message (the process still dies,
@@ -28,8 +28,9 @@ pub fn tear_down() {
 }
 
 /// A standard descriptor the parent left closed would be taken by the next
-/// file relsig opens, and a report would then be written into that file:
-/// each closed one is opened on `/dev/null`, as std does.
+/// descriptor relsig opens (a file, a socket, the HTTP client's epoll
+/// instance), and a report would then be written into it: each closed one
+/// is opened on `/dev/null`, as std does.
 fn open_closed_standard_descriptors() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,

@@ -67,6 +67,25 @@ pub fn mirror_path(digest: &str, n: usize) -> String {
     format!("/{}/signature-{n}", digest.replacen(':', "=", 1))
 }
 
+/// `/<path>@sha256=<hex>/signature-N`: the noo bundle's signature N in the
+/// lookaside layout.
+pub fn lookaside_path(path: &str, n: usize) -> String {
+    format!("/{path}@{}/signature-{n}", NOO_DIGEST.replacen(':', "=", 1))
+}
+
+/// A lookaside server holding the noo bundle's four signatures under
+/// `path`.
+pub fn noo_lookaside(path: &str) -> mirror::Mirror {
+    let mirror = mirror::Mirror::start();
+    for n in 1..=4 {
+        mirror.put(
+            &lookaside_path(path, n),
+            mirror::Route::Body(noo_signature(n)),
+        );
+    }
+    mirror
+}
+
 fn require_tool(path: &str) {
     assert!(
         Path::new(path).exists(),

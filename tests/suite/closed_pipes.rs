@@ -3,8 +3,8 @@
 //! have had, never panic (Rust's `println!` does on a broken pipe).
 
 use crate::common::{
-    NOO_DIGEST, NOO_IDENTITY, RUN_LIMIT, fixtures, noo_dir, noo_signature, relsig_command,
-    run_bounded_to,
+    NOO_DIGEST, NOO_IDENTITY, RUN_LIMIT, fixtures, lookaside_path, noo_dir, noo_lookaside,
+    relsig_command, run_bounded_to,
 };
 use std::process::Stdio;
 
@@ -126,14 +126,9 @@ fn a_verify_batch_into_a_closed_pipe_keeps_its_exit_code() {
 /// does for programs it starts.
 #[test]
 fn a_stdout_left_closed_is_not_taken_by_the_next_descriptor_opened() {
-    use crate::common::mirror::{Mirror, Route};
     use std::os::unix::process::CommandExt as _;
-    let mirror = Mirror::start();
-    let signature = format!(
-        "/albo/aws-load-balancer-operator-bundle@{}/signature-1",
-        NOO_DIGEST.replacen(':', "=", 1)
-    );
-    mirror.put(&signature, Route::Body(noo_signature(3)));
+    let repository = "albo/aws-load-balancer-operator-bundle";
+    let mirror = noo_lookaside(repository);
     let home = tempfile::tempdir().unwrap();
     let mut cmd = relsig_command(home.path());
     cmd.args([
@@ -156,5 +151,5 @@ fn a_stdout_left_closed_is_not_taken_by_the_next_descriptor_opened() {
     let out = run_bounded_to(&mut cmd, RUN_LIMIT, None).unwrap_or_else(|e| panic!("{e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_eq!(mirror.hits(&signature), 1, "{stderr}");
+    assert_eq!(mirror.hits(&lookaside_path(repository, 1)), 1, "{stderr}");
 }

@@ -8,28 +8,12 @@
 //! HTTP client is set up when no network source is used.
 
 use crate::common::mirror::Mirror;
-use crate::common::mirror::Route;
 use crate::common::s;
 use crate::common::*;
 use std::path::Path;
 
 const TAG: &str = "albo/aws-load-balancer-operator-bundle:0.0.1";
 const REPO: &str = "registry.redhat.io/albo/aws-load-balancer-operator-bundle";
-
-/// `/<path>@sha256=<hex>/signature-N`: the lookaside layout.
-fn lookaside_path(path: &str, n: usize) -> String {
-    format!("/{path}@{}/signature-{n}", NOO_DIGEST.replacen(':', "=", 1))
-}
-
-/// A lookaside server holding the noo bundle's four signatures under
-/// `path`.
-fn noo_lookaside(path: &str) -> Mirror {
-    let mirror = Mirror::start();
-    for n in 1..=4 {
-        mirror.put(&lookaside_path(path, n), Route::Body(noo_signature(n)));
-    }
-    mirror
-}
 
 fn by_digest<'a>(identity: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec![
